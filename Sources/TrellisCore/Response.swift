@@ -1,0 +1,53 @@
+import Foundation
+
+/// One HTTP response from a function or a decorator.
+///
+/// The gateway adds `Content-Length`, `Date`, `Connection` and `X-Request-Id`; a function should not set
+/// them. A `Transfer-Encoding` set here is removed, since Trellis always sends a body with a known length.
+public struct Response: Sendable {
+    public var status: Int
+    public var headers: Headers
+    public var body: [UInt8]
+
+    public init(status: Int = 200, headers: Headers = Headers(), body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A `text/plain; charset=utf-8` response.
+    public static func text(_ text: String, status: Int = 200) -> Response {
+        var headers = Headers()
+        headers.add("Content-Type", "text/plain; charset=utf-8")
+        return Response(status: status, headers: headers, body: Array(text.utf8))
+    }
+
+    /// An `application/json` response holding `value` encoded with Foundation's `JSONEncoder`.
+    public static func json<Value: Encodable>(_ value: Value, status: Int = 200) throws -> Response {
+        let data = try CodableSupport.encoder.encode(value)
+        return json(bytes: Array(data), status: status)
+    }
+
+    /// An `application/json` response holding a `JSON` value.
+    public static func json(_ value: JSON, status: Int = 200) -> Response {
+        json(bytes: Array(value.serialized().utf8), status: status)
+    }
+
+    /// An `application/json` response whose body is already encoded.
+    public static func json(bytes: [UInt8], status: Int = 200) -> Response {
+        var headers = Headers()
+        headers.add("Content-Type", "application/json")
+        return Response(status: status, headers: headers, body: bytes)
+    }
+
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+enum CodableSupport {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+    static let decoder = JSONDecoder()
+}

@@ -1,0 +1,164 @@
+import Synchronization
+import TrellisCore
+
+/// A function ready to serve: its effective options after the config's overrides, its composed chain,
+/// its concurrency gate and its metric series. Built once at startup and shared by every loop.
+public final class ResolvedFunction: Sendable {
+    public let name: String
+    /// Upper-case methods, in the order given. `HEAD` is accepted wherever `GET` is.
+    public let methods: [String]
+    public let timeout: Duration
+    public let maxConcurrency: Int
+    public let owner: String?
+    public let summary: String?
+    public let blocking: Bool
+    /// The chain's decorator names, outermost first.
+    public let decoratorNames: [String]
+
+    private let chain: Handler
+    private let inFlight = Atomic<Int>(0)
+    private let metrics: FunctionMetrics
+
+    init(
+        name: String, methods: [String], timeout: Duration, maxConcurrency: Int, owner: String?, summary: String?,
+        blocking: Bool, decorators: [any Decorator], handler: @escaping Handler, metrics: MetricsRegistry
+    ) {
+        self.name = name
+        self.methods = methods
+        self.timeout = timeout
+        self.maxConcurrency = maxConcurrency
+        self.owner = owner
+        self.summary = summary
+        self.blocking = blocking
+        self.decoratorNames = decorators.map(\.name)
+        self.chain = DecoratorChain.compose(decorators, around: handler)
+        self.metrics = FunctionMetrics(function: name, registry: metrics)
+    }
+
+    /// True when `method` may be sent to this function.
+    public func allows(method: String) -> Bool {
+        methods.contains(method) || (method == "HEAD" && methods.contains("GET"))
+    }
+
+    /// The `Allow` field value for a 405.
+    public var allowHeader: String {
+        var allowed = methods
+        if allowed.contains("GET") && !allowed.contains("HEAD") { allowed.append("HEAD") }
+        return allowed.joined(separator: ", ")
+    }
+
+    /// Invocations running now.
+    public var inFlightCount: Int { inFlight.load(ordering: .relaxed) }
+
+    /// Runs the chain and the handler, turns a thrown error into its response, and records metrics.
+    /// Never throws. The concurrency limit is checked first: when `maxConcurrency` invocations are
+    /// already running the answer is 503 with `Retry-After: 1` and the chain does not run.
+    ///
+    /// 503 and not 429, because the condition is the server's capacity, not the caller's rate: a client
+    /// that reads 429 as "you are sending too much" would back off for a limit it did not cause.
+    ///
+    /// The deadline is not enforced here; the caller cancels the task and calls `context.markTimedOut()`
+    /// (the gateway with a loop timer, `invokeWithDeadline` with a task group). A response that returns
+    /// after the deadline is recorded as 504.
+    public func invoke(_ request: Request, context: Context) async -> Response {
+        let start = ContinuousClock.now
+        let running = inFlight.add(1, ordering: .relaxed).newValue
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        guard running <= maxConcurrency else {
+            metrics.concurrencyRejections.increment()
+            var headers = Headers()
+            headers.add("Retry-After", "1")
+            let response = HTTPError(
+                503, code: "concurrency_limit",
+                message: "Function \"\(name)\" is running its maximum of \(maxConcurrency) invocations; retry shortly.",
+                headers: headers
+            ).response(requestID: context.requestID)
+            metrics.record(status: 503, seconds: (ContinuousClock.now - start).seconds)
+            return response
+        }
+
+        var response: Response
+        do {
+            response = try await chain(request, context)
+        } catch {
+            response = ErrorMapping.response(for: error, context: context)
+            if !(error is HTTPError) && !context.isTimedOut {
+                context.logger.error("handler failed", [("error", .string(String(describing: error)))])
+            }
+        }
+        if context.isTimedOut && response.status != 504 {
+            response = ErrorMapping.response(for: CancellationError(), context: context)
+        }
+        metrics.record(status: response.status, seconds: (ContinuousClock.now - start).seconds)
+        return response
+    }
+
+    /// Runs `invoke` with the deadline enforced by a task group: when `context.deadline` passes first,
+    /// the invocation is cancelled and the answer is 504. `trellis invoke` and tests use this; the gateway
+    /// uses a loop timer instead, so that no extra task runs per request.
+    public func invokeWithDeadline(_ request: Request, context: Context) async -> Response {
+        await withTaskGroup(of: Response?.self) { group in
+            group.addTask { await self.invoke(request, context: context) }
+            group.addTask {
+                try? await Task.sleep(until: context.deadline, clock: .continuous)
+                return nil
+            }
+            var response: Response?
+            while let result = await group.next() {
+                if let result {
+                    response = result
+                    break
+                }
+                if !Task.isCancelled {
+                    context.markTimedOut()
+                    group.cancelAll()
+                    response = ErrorMapping.response(for: CancellationError(), context: context)
+                    break
+                }
+            }
+            group.cancelAll()
+            return response ?? ErrorMapping.response(for: CancellationError(), context: context)
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a `Double`.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+/// The metric series of one function, looked up once so that recording takes no registry lock.
+final class FunctionMetrics: Sendable {
+    let function: String
+    let registry: MetricsRegistry
+    let duration: Histogram
+    let concurrencyRejections: Counter
+    private let byStatus = Mutex<[Int: Counter]>([:])
+
+    init(function: String, registry: MetricsRegistry) {
+        self.function = function
+        self.registry = registry
+        duration = registry.histogram(
+            "trellis_invocation_duration_seconds", help: "Invocation time from the chain's start to its response.",
+            labels: ["function": function])
+        concurrencyRejections = registry.counter(
+            "trellis_concurrency_rejections_total", help: "Invocations answered 503 because the function was at its concurrency limit.",
+            labels: ["function": function])
+    }
+
+    func record(status: Int, seconds: Double) {
+        duration.observe(seconds)
+        let counter = byStatus.withLock { counters in
+            if let counter = counters[status] { return counter }
+            let counter = registry.counter(
+                "trellis_invocations_total", help: "Invocations by function and response status.",
+                labels: ["function": function, "status": String(status)])
+            counters[status] = counter
+            return counter
+        }
+        counter.increment()
+    }
+}

@@ -1,0 +1,86 @@
+import TrellisCore
+
+/// The runtime config (`runtime/trellis.json`): server settings, logging, chains and per-function
+/// overrides. Every field has a default, so `{}` is a valid config.
+public struct RuntimeConfig: Sendable {
+    public var server = ServerSettings()
+    public var logging = LoggingSettings()
+    /// Decorator specs wrapped around every function, outermost first, unless a function sets
+    /// `inheritDefaults` to false.
+    public var defaultDecorators: [DecoratorSpec] = []
+    /// Per-function overrides, by function name.
+    public var functions: [String: FunctionOverrides] = [:]
+
+    public init() {}
+}
+
+public struct ServerSettings: Sendable, Equatable {
+    /// The address to listen on. Default `127.0.0.1`; use `0.0.0.0` or `::` to accept remote clients.
+    public var host = "127.0.0.1"
+    /// The TCP port; 0 picks a free port, which is printed at startup. Default 8080.
+    public var port = 8080
+    /// How long SIGTERM or SIGINT waits for in-flight requests before exiting. Default 10 s.
+    public var shutdownGraceSeconds: Double = 10
+    public var limits = ServerLimits()
+
+    public init() {}
+}
+
+/// Connection and request limits. Defaults follow common gateway practice.
+public struct ServerLimits: Sendable, Equatable {
+    /// Longest request line in bytes; longer gets 414. Default 8 KiB.
+    public var requestLineBytes = 8 * 1024
+    /// Largest header block in bytes; larger gets 431. Default 16 KiB.
+    public var headerBytes = 16 * 1024
+    /// Most header fields; more gets 431. Default 100.
+    public var headerCount = 100
+    /// Largest request body in bytes; larger gets 413 before the body is read. Default 1 MiB.
+    public var bodyBytes = 1024 * 1024
+    /// Time allowed to receive a complete header block, from its first byte; then 408. Default 10 s.
+    public var headerTimeoutSeconds: Double = 10
+    /// Time allowed to receive the body once the head arrived; then 408. Default 30 s.
+    public var bodyTimeoutSeconds: Double = 30
+    /// Time an idle keep-alive connection stays open. Default 60 s.
+    public var idleTimeoutSeconds: Double = 60
+    /// Requests served on one connection before it is closed (`Connection: close`). Default 1000.
+    public var requestsPerConnection = 1000
+    /// Connections open at once; more are accepted and closed at once. Default 10,000.
+    public var maxConnections = 10_000
+
+    public init() {}
+}
+
+public struct LoggingSettings: Sendable, Equatable {
+    public var level: LogLevel = .info
+    public var format: LogFormat = .auto
+
+    public init() {}
+}
+
+/// One decorator in a config chain: `{"type": "rateLimit", ...settings}`.
+public struct DecoratorSpec: Sendable {
+    public var type: String
+    public var settings: [(key: String, value: JSON)]
+    /// Where the spec sits in the config, for error messages: `functions.hello.decorators[0]`.
+    public var path: String
+
+    public init(type: String, settings: [(key: String, value: JSON)], path: String) {
+        self.type = type
+        self.settings = settings
+        self.path = path
+    }
+}
+
+/// A function's entry in the config. Unset fields keep the values given in code.
+public struct FunctionOverrides: Sendable {
+    public var methods: [String]?
+    public var timeoutSeconds: Double?
+    public var maxConcurrency: Int?
+    public var owner: String?
+    /// Wrapped around the code's chain, inside the default chain.
+    public var decorators: [DecoratorSpec] = []
+    /// False drops the default chain for this function. Default true.
+    public var inheritDefaults = true
+
+    public init() {}
+}
