@@ -12,7 +12,7 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var description: String { field.isEmpty ? message : "\(field): \(message)" }
 }
 
-/// The settings object of one decorator in the config, with typed accessors that throw a `ConfigError`
+/// One object of the config (a decorator's settings, a server section), with typed accessors that throw a `ConfigError`
 /// naming the field. Every key must be read: `finish()` rejects keys nothing asked for, so a misspelt
 /// option stops startup instead of being ignored.
 public final class DecoratorSettings {
@@ -114,7 +114,7 @@ public final class DecoratorSettings {
     /// Throws for the first key that no accessor read.
     public func finish() throws(ConfigError) {
         if let unknown = object.first(where: { !readKeys.contains($0.key) }) {
-            throw ConfigError(field: field(unknown.key), "is not a setting of this decorator")
+            throw ConfigError(field: field(unknown.key), "is not a known setting; check its spelling")
         }
     }
 }
