@@ -25,7 +25,7 @@ public final class DecoratorSettings {
         self.object = object
     }
 
-    public func field(_ key: String) -> String { "\(path).\(key)" }
+    public func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     public func has(_ key: String) -> Bool {
         readKeys.insert(key)
@@ -123,7 +123,7 @@ public final class DecoratorSettings {
 /// `FunctionRegistry.registerDecorator(_:factory:)` to make your own decorator usable from the config.
 public typealias DecoratorFactory = @Sendable (DecoratorSettings, DecoratorEnvironment) throws -> any Decorator
 
-/// What a decorator factory may use besides its settings: the shared metrics registry, the process
+/// The inputs a decorator factory may use besides its settings: the shared metrics registry, the process
 /// environment (for secrets given as environment variable names) and the root logger.
 public struct DecoratorEnvironment: Sendable {
     public var metrics: MetricsRegistry

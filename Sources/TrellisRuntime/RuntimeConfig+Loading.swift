@@ -54,7 +54,7 @@ extension DecoratorSettings {
         guard let object = value.objectValue else {
             throw ConfigError(field: field(key), "must be an object, found \(value.typeName)")
         }
-        return DecoratorSettings(path: path.isEmpty ? key : field(key), object: object)
+        return DecoratorSettings(path: field(key), object: object)
     }
 
     /// An array of `{"type": ..., ...}` decorator specs at `key`, empty when absent.
