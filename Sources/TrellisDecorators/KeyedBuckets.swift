@@ -7,7 +7,7 @@ import Synchronization
 /// 1. A bucket that is full again is dropped. A full bucket behaves exactly like a new one, so
 ///    dropping it loses nothing. Each `take` checks up to `maxPrunedPerTake` of the least recently
 ///    used buckets and drops those that are full, stopping at the first that is not.
-/// 2. When a new key arrives and the table still holds `maxKeys` buckets, the least recently used
+/// 2. When a new key arrives and the table still contains `maxKeys` buckets, the least recently used
 ///    bucket is dropped even though it is not full. That key starts again with a full bucket when it
 ///    returns, so the limit is enforced less strictly for it; `lossyEvictionCount` counts these drops.
 ///    The table never rejects a new key: rejecting would let a sender of many keys (spoofed headers,
@@ -20,6 +20,9 @@ import Synchronization
 /// and 3/4 (27 to 54 bytes). That gives about 83 to 165 bytes per key, so 100 000 keys take about
 /// 8 to 17 MB. A key longer than 15 UTF-8 bytes also has its own heap buffer of about 32 bytes plus
 /// its length, shared by the dictionary and the slot. `estimatedBytesPerKey` computes the upper end.
+/// A measurement agrees: inserting 65 536 to 200 000 IPv4-address keys into an empty table grew the
+/// resident memory (`/proc/self/statm`) by 107 to 116 bytes per key, excluding the key strings
+/// (built with `swiftc -O`, Swift 6.3.1, x86_64 Debian 12 on an AMD EPYC virtual machine).
 ///
 /// The lock is held for one dictionary lookup, one bucket update, the list moves and at most
 /// `maxPrunedPerTake` removals; it never calls out or allocates except when the table grows.

@@ -27,7 +27,11 @@ extension RateLimitDecorator {
             if settings.has("header") {
                 throw ConfigError(field: settings.field("header"), "is only used with key \"header\", but key is \"\(keyChoice)\"")
             }
-            key = keyChoice == "principal" ? .principal : keyChoice == "function" ? .function : .client
+            switch keyChoice {
+            case "principal": key = .principal
+            case "function": key = .function
+            default: key = .client
+            }
         }
         let capacity = try settings.int("capacity", in: 1...maxCapacity)
         let refillPerSecond = try settings.double("refillPerSecond", in: refillPerSecondRange)

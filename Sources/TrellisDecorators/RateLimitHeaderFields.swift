@@ -12,14 +12,14 @@
 ///   the draft requires a window above 0. `q` per `w` is then the sustained rate and `q` the burst.
 /// - `r`: requests the bucket allows now, `floor(remaining / cost)`.
 /// - `t`: seconds until the bucket is full again, rounded up (0 when full). On a refusal it is the
-///   `Retry-After` value instead, because the draft asks that `Retry-After` not point earlier than
-///   the end of this window.
+///   `Retry-After` value instead, because under the draft `Retry-After` SHOULD NOT point earlier
+///   than the end of this window.
 /// The partition key parameter `pk` is not sent: the key may be a client address or a header value
 /// that the response should not echo.
 public enum RateLimitHeaderFields {
     public static let policyField = "RateLimit-Policy"
     public static let limitField = "RateLimit"
-    /// The longest policy name accepted, in bytes.
+    /// The maximum policy name length, in bytes.
     public static let maxPolicyNameLength = 64
 
     /// True when `name` can be written as a Structured Field String without escapes: 1 to 64 bytes of
@@ -30,7 +30,7 @@ public enum RateLimitHeaderFields {
             && bytes.allSatisfy { $0 >= 0x20 && $0 <= 0x7E && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
     }
 
-    /// The `RateLimit-Policy` value for a bucket of `capacity` tokens refilled at `refillPerSecond`,
+    /// Formats the `RateLimit-Policy` value for a bucket of `capacity` tokens refilled at `refillPerSecond`,
     /// with `cost` tokens per request.
     public static func policy(name: String, capacity: Double, refillPerSecond: Double, cost: Double) -> String {
         let quota = wholeRequests(capacity, cost: cost)
@@ -38,12 +38,12 @@ public enum RateLimitHeaderFields {
         return "\"\(name)\";q=\(quota);w=\(window)"
     }
 
-    /// The `RateLimit` value for `remaining` tokens and an effective window of `windowSeconds`.
+    /// Formats the `RateLimit` value for `remaining` tokens and an effective window of `windowSeconds`.
     public static func limit(name: String, remaining: Double, cost: Double, windowSeconds: UInt64) -> String {
         "\"\(name)\";r=\(wholeRequests(remaining, cost: cost));t=\(windowSeconds)"
     }
 
-    /// Whole seconds for a number of nanoseconds, rounded up.
+    /// Converts nanoseconds to whole seconds, rounded up.
     public static func wholeSecondsRoundedUp(nanoseconds: UInt64) -> UInt64 {
         nanoseconds / 1_000_000_000 + (nanoseconds % 1_000_000_000 == 0 ? 0 : 1)
     }

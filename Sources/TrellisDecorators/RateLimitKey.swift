@@ -1,6 +1,6 @@
 import TrellisCore
 
-/// What a rate limit counts requests by: each distinct key value gets its own token bucket.
+/// The source of a rate limit's key: each distinct key value gets its own token bucket.
 ///
 /// Bucket keys are built so that values from different sources never collide. A client address
 /// (`127.0.0.1`, `::1`, `local`) is used as is. A principal id is prefixed with `p:`, a header
@@ -20,7 +20,7 @@ public enum RateLimitKey: Sendable, Equatable {
     /// One bucket for the whole function (`context.functionName`), shared by every caller.
     case function
 
-    /// The longest header value used as a key verbatim, in UTF-8 bytes.
+    /// The maximum length of a header value used as a key verbatim, in UTF-8 bytes.
     public static let maxHeaderValueBytes = 128
 
     /// The short form used in the decorator name and as the default policy name: `client`,
@@ -34,7 +34,7 @@ public enum RateLimitKey: Sendable, Equatable {
         }
     }
 
-    /// The bucket key of one request.
+    /// Returns the bucket key of one request.
     public func bucketKey(for request: Request, context: Context) -> String {
         switch self {
         case .client:
@@ -46,7 +46,7 @@ public enum RateLimitKey: Sendable, Equatable {
             guard let value = request.headers[name] else { return request.clientAddress }
             guard value.utf8.count <= Self.maxHeaderValueBytes else {
                 // Hasher is SipHash with a per-process random seed, so a sender cannot choose values
-                // that collide; the key is only valid within this process, which is all a bucket needs.
+                // that collide. The hash differs between processes, which a bucket key can tolerate.
                 let hash = UInt64(bitPattern: Int64(value.hashValue))
                 return "h#" + String(hash, radix: 16)
             }

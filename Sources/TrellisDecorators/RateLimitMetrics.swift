@@ -5,9 +5,9 @@ import TrellisCore
 /// `trellis_ratelimit_decisions_total{function,decorator,outcome}`.
 ///
 /// When the decorator is built for one function, its three series are looked up at construction.
-/// A decorator shared by several functions (a config-wide chain, or one declared in code before
-/// the function name is known) looks them up on the first request of each function and keeps them,
-/// so the registry's lock is taken once per function, not per request.
+/// A decorator may also serve several functions: a config-wide chain, or one declared in code before
+/// the function name is known. It looks up each function's series on that function's first request
+/// and keeps them, so the registry's lock is taken once per function, not per request.
 final class RateLimitMetrics: Sendable {
     static let name = "trellis_ratelimit_decisions_total"
     static let help = "Rate-limit decisions by function, decorator and outcome (allowed, limited, shadow_limited)."
@@ -44,7 +44,8 @@ final class RateLimitMetrics: Sendable {
     private let fixedSeries: Series?
     private let seriesByFunction = Mutex<[String: Series]>([:])
 
-    /// A nil `registry` counts nothing. A nil `function` means the decorator may serve several functions.
+    /// Creates the counters. A nil `registry` counts nothing, and a nil `function` means the decorator
+    /// may serve several functions.
     init(registry: MetricsRegistry?, decorator: String, function: String?) {
         self.registry = registry
         self.decorator = decorator

@@ -49,7 +49,7 @@ public struct TokenBucket: Sendable, Equatable {
         /// Tokens left at the instant of the take: after subtracting the cost when allowed, or the
         /// refilled but untouched count when refused.
         public var remaining: Double
-        /// Nanoseconds from the take's instant until the bucket holds the requested cost, rounded up:
+        /// Nanoseconds from the take's instant until the bucket contains the requested cost, rounded up:
         /// 0 when allowed, nil when the cost exceeds `capacity` and can never be allowed.
         /// Saturates at `UInt64.max` for waits longer than about 584 years.
         public var waitNanoseconds: UInt64?
@@ -77,7 +77,7 @@ public struct TokenBucket: Sendable, Equatable {
         self.updatedAt = now
     }
 
-    /// The token count at `now`, refilled lazily and capped at `capacity`. An instant before
+    /// Returns the token count at `now`, refilled lazily and capped at `capacity`. An instant before
     /// `updatedAt` returns `storedTokens`.
     public func tokens(at now: UInt64) -> Double {
         guard now > updatedAt else { return storedTokens }
@@ -85,7 +85,7 @@ public struct TokenBucket: Sendable, Equatable {
         return min(capacity, storedTokens + refill)
     }
 
-    /// True when the bucket holds `capacity` tokens at `now`. A full bucket carries no state beyond
+    /// True when the bucket contains `capacity` tokens at `now`. A full bucket carries no state beyond
     /// its parameters, so a table of buckets may drop it and create a new one later with no change
     /// in behaviour.
     public func isFull(at now: UInt64) -> Bool {
@@ -97,7 +97,7 @@ public struct TokenBucket: Sendable, Equatable {
         nanosecondsToRefill(capacity - tokens(at: now))
     }
 
-    /// Takes `cost` tokens at `now` when the bucket holds at least that many, else changes nothing.
+    /// Takes `cost` tokens at `now` when the bucket contains at least that many, else changes nothing.
     ///
     /// `cost` must be finite and at least 0; a negative or NaN cost is a programming error and traps.
     public mutating func take(_ cost: Double = 1, at now: UInt64) -> Decision {

@@ -115,15 +115,17 @@ struct TokenBucketTests {
         var bucket = try TokenBucket(capacity: 10, refillPerSecond: 4, now: 0)
         var state: UInt64 = 12_345
         var now: UInt64 = 0
-        var taken = 0.0
+        var takenTokens = 0.0
         for _ in 0..<10_000 {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             now += (state >> 33) % 50_000_000
             let cost = Double((state >> 20) % 3 + 1)
-            if bucket.take(cost, at: now).allowed { taken += cost }
+            if bucket.take(cost, at: now).allowed { takenTokens += cost }
         }
         let bound = 10 + 4 * Double(now) / 1e9
-        #expect(taken <= bound)
-        #expect(taken >= bound - 3 - 10)
+        // Takes outpace the refill, so after the first burst the bucket is never full and no refill is
+        // lost: the total misses the bound only by the tokens left at the end, fewer than the capacity.
+        #expect(takenTokens <= bound)
+        #expect(takenTokens >= bound - 13)
     }
 }
