@@ -6,6 +6,7 @@ struct DecoratorCatalog {
     /// Built-in types by config name.
     static let builtIn: [(type: String, factory: DecoratorFactory)] = [
         (LoggingDecorator.configType, LoggingDecorator.make),
+        (RateLimitDecorator.configType, RateLimitDecorator.make),
     ]
 
     private var factories: [String: DecoratorFactory] = [:]
