@@ -5,7 +5,7 @@ import TrellisCore
 /// Only the digest is kept, so a memory dump or a debug print of the configuration does not reveal
 /// the key.
 public struct APIKey: Sendable {
-    /// The name of the caller that holds the key. It becomes `Principal.id` and is safe to log.
+    /// The name of the caller the key belongs to. It becomes `Principal.id` and is safe to log.
     public let id: String
     /// SHA-256 of the key's UTF-8 bytes, 32 bytes.
     public let digest: [UInt8]

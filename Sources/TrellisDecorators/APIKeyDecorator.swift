@@ -14,7 +14,7 @@ import TrellisCore
 /// A valid key that lacks one of `requiredScopes` gets 403. Neither the key nor part of it is written
 /// to an error message or a log line.
 public struct APIKeyDecorator: Decorator {
-    /// The longest key accepted by default, in bytes.
+    /// The default maximum key length, in bytes.
     public static let defaultMaxKeyBytes = 512
 
     public let name = "apiKey"

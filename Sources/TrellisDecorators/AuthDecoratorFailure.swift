@@ -5,7 +5,7 @@ import TrellisCore
 ///
 /// `code` is stable: it is the `error` member of the JSON body and the `reason` label of
 /// `trellis_auth_failures_total`. `detail` is a short ASCII sentence without quotes or backslashes,
-/// so it may go into the `error_description` attribute as is. Neither ever holds a credential.
+/// so it may go into the `error_description` attribute as is. Neither ever contains a credential.
 public struct AuthDecoratorFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// No credentials of the accepted form: 401 with a challenge that has no `error` attribute.

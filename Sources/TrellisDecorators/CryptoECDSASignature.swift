@@ -6,7 +6,7 @@ import CCrypto
 /// all (RFC 7518, section 3.4). OpenSSL expects the ASN.1 DER `SEQUENCE { r INTEGER, s INTEGER }`.
 enum CryptoECDSASignature {
     /// Returns the DER encoding of a raw `r || s` signature whose halves are `componentByteCount` bytes
-    /// each; nil when the length is not exactly twice that, so a DER signature sent as-is is rejected.
+    /// each. Returns nil for any other length, so a DER signature sent as is gets rejected.
     static func der(fromRaw raw: [UInt8], componentByteCount: Int) -> [UInt8]? {
         guard raw.count == componentByteCount * 2, let signature = ECDSA_SIG_new() else { return nil }
         defer { ECDSA_SIG_free(signature) }

@@ -21,7 +21,7 @@ public final class CryptoPublicKey: @unchecked Sendable {
     public let kind: Kind
 
     /// Loads a SubjectPublicKeyInfo key in PEM form (`-----BEGIN PUBLIC KEY-----`). Returns nil when
-    /// the text holds no such key. PKCS #1 `RSA PUBLIC KEY` blocks and certificates are not read.
+    /// the text contains no such key. PKCS #1 `RSA PUBLIC KEY` blocks and certificates are not read.
     public init?(pem: String) {
         let bytes = Array(pem.utf8)
         guard !bytes.isEmpty, bytes.count <= Int(Int32.max) else { return nil }

@@ -1,6 +1,6 @@
 import TrellisCore
 
-/// Lets a request through when its `Authorization: Bearer <token>` holds a valid JWT, and sets
+/// Lets a request through when its `Authorization: Bearer <token>` contains a valid JWT, and sets
 /// `context.principal` to the token's subject with scheme `jwt` and the verified claims.
 ///
 /// `JWTVerifier` does the cryptographic and time checks (401). After those, `requiredClaims` and
@@ -27,8 +27,9 @@ public struct JWTDecorator: Decorator {
     /// Builds the decorator. `metrics` receives the auth counters, labelled with `functionName` or,
     /// when that is nil, with the function of each request; nil records nothing.
     ///
-    /// Throws when `principalClaim`, `realm` or a required scope cannot be written into a challenge
-    /// (empty, or holding a quote, a backslash or a control character; scopes also no space).
+    /// Throws when `principalClaim`, `realm` or a required scope cannot be written into a challenge,
+    /// because it is empty or contains a quote, a backslash or a control character. Scopes also must
+    /// not contain a space.
     public init(
         verifier: JWTVerifier, requiredClaims: [(key: String, value: JSON)] = [], requiredScopes: [String] = [],
         principalClaim: String = "sub", realm: String = "trellis", metrics: MetricsRegistry? = nil, functionName: String? = nil

@@ -40,8 +40,8 @@ public struct JWTVerifier: Sendable {
     /// The current Unix time in seconds. Tests pass a fixed instant.
     public var clock: @Sendable () -> Int64
 
-    /// Throws when `key` cannot verify `algorithm` (an HMAC secret for RS256, an RSA key for ES256, and
-    /// so on) or a limit is out of range; the error names `keyField` or the limit.
+    /// Throws when `key` cannot verify `algorithm`, such as an HMAC secret for RS256 or an RSA key for
+    /// ES256, or when a limit is out of range. The error names `keyField` or the limit.
     public init(
         algorithm: JWTAlgorithm, key: JWTVerificationKey, issuer: String? = nil, audience: String? = nil,
         leewaySeconds: Int64 = defaultLeewaySeconds, requireExp: Bool = true, maxTokenBytes: Int = defaultMaxTokenBytes,

@@ -1,6 +1,6 @@
 import TrellisCore
 
-/// Runs a decorator in front of a handler that answers 200, with a memory log sink at trace level and
+/// Runs a decorator in front of a handler that returns 200, with a memory log sink at trace level and
 /// a fresh metrics registry, the way the invoker does: thrown errors become responses via
 /// `ErrorMapping`.
 final class AuthDecoratorTestSupport {
