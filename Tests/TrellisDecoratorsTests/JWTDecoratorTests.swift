@@ -173,6 +173,18 @@ private func configError(_ body: () throws -> Void) -> ConfigError? {
         #expect(response.status == 200)
     }
 
+    @Test func configHS256FromSecretFileDropsNewline() async throws {
+        let support = AuthDecoratorTestSupport()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-jwt-\(UUID().uuidString).key").path
+        try (String(decoding: JWTTestSigner.hmacSecret, as: UTF8.self) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+
+        let built = try JWTDecorator.make(
+            settings([(key: "algorithm", value: "HS256"), (key: "secretFile", value: .string(path))]), support.environment(), clock: { now })
+        let (response, _) = await support.run(built, headers: [("Authorization", "Bearer " + token())])
+        #expect(response.status == 200)
+    }
+
     @Test func configRS256FromPublicKeyFile() async throws {
         let support = AuthDecoratorTestSupport()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-jwt-\(UUID().uuidString).pem").path
