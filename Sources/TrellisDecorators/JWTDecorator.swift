@@ -57,7 +57,9 @@ public struct JWTDecorator: Decorator {
             principal = try authenticate(request)
         } catch {
             metrics?.recordFailure(function: context.functionName, reason: error.code)
-            context.logger.info("authentication failed", [("decorator", .string(name)), ("reason", .string(error.code))])
+            // Debug, not info: the logging decorator's line already records the 401 or 403, and under a
+            // credential-guessing attack a second line per request would double the log volume.
+            context.logger.debug("authentication failed", [("decorator", .string(name)), ("reason", .string(error.code))])
             throw error.httpError(realm: realm)
         }
         metrics?.recordSuccess(function: context.functionName)

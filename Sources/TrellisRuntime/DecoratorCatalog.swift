@@ -7,6 +7,8 @@ struct DecoratorCatalog {
     static let builtIn: [(type: String, factory: DecoratorFactory)] = [
         (LoggingDecorator.configType, LoggingDecorator.make),
         (RateLimitDecorator.configType, RateLimitDecorator.make),
+        (APIKeyDecorator.configType, APIKeyDecorator.make),
+        (JWTDecorator.configType, JWTDecorator.make),
     ]
 
     private var factories: [String: DecoratorFactory] = [:]

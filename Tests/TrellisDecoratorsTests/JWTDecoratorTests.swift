@@ -234,7 +234,7 @@ private func configError(_ body: () throws -> Void) -> ConfigError? {
         ConfigCase(label: "empty env var", members: [(key: "algorithm", value: "HS256"), (key: "secretEnv", value: "JWT_SECRET")],
                    environment: ["JWT_SECRET": ""], field: "secretEnv", mentions: "JWT_SECRET"),
         ConfigCase(label: "unknown field", members: [(key: "algorithm", value: "HS256"), (key: "secret", value: .string(String(repeating: "s", count: 40))), (key: "leeway", value: 5)],
-                   environment: [:], field: "leeway", mentions: "not a setting"),
+                   environment: [:], field: "leeway", mentions: "not a known setting"),
         ConfigCase(label: "unknown algorithm", members: [(key: "algorithm", value: "none")],
                    environment: [:], field: "algorithm", mentions: "HS256, RS256, ES256"),
         ConfigCase(label: "missing algorithm", members: [(key: "secret", value: .string(String(repeating: "s", count: 40)))],
