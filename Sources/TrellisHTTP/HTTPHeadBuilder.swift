@@ -3,19 +3,16 @@
 struct HTTPHeadBuilder {
     private let requestLine: HTTPRequestLine
     private var headers: [(name: String, value: String)] = []
-    private var contentLength: Int?
-    private var hasTransferEncoding = false
-    /// The transfer codings of every Transfer-Encoding field line in order, lowercased.
-    private var transferCodings: [TransferCoding] = []
+    /// The Content-Length value. Values are copied out of the parser's buffer and checked in
+    /// `finish`, after every line of the section has passed the field-line rules, so that a folded
+    /// `Transfer-Encoding:` line is reported as obs-fold and not as an empty value.
+    private var contentLengthValue: [UInt8]?
+    /// The values of every Transfer-Encoding field line in order.
+    private var transferEncodingValues: [[UInt8]] = []
     private var hostCount = 0
     private var connectionClose = false
     private var connectionKeepAlive = false
     private var expectsContinue = false
-
-    private struct TransferCoding {
-        var name: String
-        var hasParameters: Bool
-    }
 
     init(requestLine: HTTPRequestLine) {
         self.requestLine = requestLine
@@ -30,11 +27,10 @@ struct HTTPHeadBuilder {
         if HTTPSyntax.equalsIgnoringCase(name, "content-length") {
             // RFC 9112 section 6.3 lets a recipient accept repeated equal values; a strict server
             // rejects them instead, since proxies disagree about which copy wins.
-            if contentLength != nil { throw .duplicateContentLength }
-            contentLength = try Self.parseContentLength(value)
+            if contentLengthValue != nil { throw .duplicateContentLength }
+            contentLengthValue = Array(value)
         } else if HTTPSyntax.equalsIgnoringCase(name, "transfer-encoding") {
-            hasTransferEncoding = true
-            try appendTransferCodings(value)
+            transferEncodingValues.append(Array(value))
         } else if HTTPSyntax.equalsIgnoringCase(name, "host") {
             hostCount += 1
             if hostCount > 1 { throw .duplicateHost }
@@ -56,16 +52,19 @@ struct HTTPHeadBuilder {
     /// otherwise well-formed.
     func finish(limits: HTTPParserLimits) throws(HTTPParseError) -> HTTPRequestHead {
         var framing = HTTPBodyFraming.none
-        if hasTransferEncoding {
+        var contentLength: Int?
+        if !transferEncodingValues.isEmpty {
             // RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
             if requestLine.versionMinor == 0 { throw .transferEncodingInHTTP10 }
             // RFC 9112 section 6.1 lets a server drop Content-Length here; rejecting it closes the
             // classic CL.TE smuggling hole.
-            if contentLength != nil { throw .contentLengthWithTransferEncoding }
-            try checkTransferCodings()
+            if contentLengthValue != nil { throw .contentLengthWithTransferEncoding }
+            try Self.checkTransferCodings(transferEncodingValues)
             framing = .chunked
-        } else if let contentLength {
-            framing = .contentLength(contentLength)
+        } else if let contentLengthValue {
+            let length = try Self.parseContentLength(contentLengthValue[...])
+            contentLength = length
+            framing = .contentLength(length)
         }
 
         if requestLine.versionMinor == 1 && hostCount == 0 { throw .missingHost }
@@ -112,33 +111,37 @@ struct HTTPHeadBuilder {
         }
     }
 
-    /// Splits one Transfer-Encoding value into codings: `transfer-coding = token *( OWS ";" OWS
-    /// transfer-parameter )` (RFC 9112 section 7). Empty list elements are rejected.
-    private mutating func appendTransferCodings(_ value: ArraySlice<UInt8>) throws(HTTPParseError) {
-        for element in HTTPSyntax.listElements(value) {
-            if element.isEmpty { throw .invalidTransferEncoding("the list has an empty element") }
-            var index = element.startIndex
-            while index < element.endIndex && HTTPSyntax.isTokenByte(element[index]) { index += 1 }
-            if index == element.startIndex { throw .invalidTransferEncoding("a coding is not a token") }
-            let rest = HTTPSyntax.trimmingWhitespace(element[index...])
-            if !rest.isEmpty && rest.first != HTTPSyntax.semicolon {
-                throw .invalidTransferEncoding("a coding is not a token")
+    /// Accepts exactly one `chunked` as the final coding of the list that all Transfer-Encoding lines
+    /// form together (RFC 9110 section 5.3). Each element is `token *( OWS ";" OWS transfer-parameter )`
+    /// (RFC 9112 section 7), and empty elements are rejected.
+    ///
+    /// A list that does not end in `chunked` gets 400, because RFC 9112 section 6.3 says a request's body
+    /// length cannot be determined then. With `chunked` last, any other coding in front of it is one
+    /// this server does not implement, which gets 501 (RFC 9112 section 6.1).
+    private static func checkTransferCodings(_ values: [[UInt8]]) throws(HTTPParseError) {
+        var codings: [(name: ArraySlice<UInt8>, hasParameters: Bool)] = []
+        for value in values {
+            for element in HTTPSyntax.listElements(value[...]) {
+                if element.isEmpty { throw .invalidTransferEncoding("the list has an empty element") }
+                var index = element.startIndex
+                while index < element.endIndex && HTTPSyntax.isTokenByte(element[index]) { index += 1 }
+                if index == element.startIndex { throw .invalidTransferEncoding("a coding is not a token") }
+                let rest = HTTPSyntax.trimmingWhitespace(element[index...])
+                if !rest.isEmpty && rest.first != HTTPSyntax.semicolon {
+                    throw .invalidTransferEncoding("a coding is not a token")
+                }
+                codings.append((name: element[element.startIndex..<index], hasParameters: !rest.isEmpty))
             }
-            let name = String(decoding: element[element.startIndex..<index], as: UTF8.self).lowercased()
-            transferCodings.append(TransferCoding(name: name, hasParameters: !rest.isEmpty))
         }
-    }
 
-    /// Accepts exactly one `chunked` as the final coding (RFC 9112 section 6.3: otherwise a request's
-    /// body length cannot be determined, which requires 400). With `chunked` last, any other coding in
-    /// front of it is one this server does not implement, which gets 501 (RFC 9112 section 6.1).
-    private func checkTransferCodings() throws(HTTPParseError) {
-        guard let last = transferCodings.last, last.name == "chunked" else { throw .chunkedNotFinal }
+        guard let last = codings.last, HTTPSyntax.equalsIgnoringCase(last.name, "chunked") else {
+            throw .chunkedNotFinal
+        }
         if last.hasParameters { throw .invalidTransferEncoding("chunked takes no parameters") }
         // RFC 9112 section 6.1: a sender must not apply chunked more than once.
-        if transferCodings.dropLast().contains(where: { $0.name == "chunked" }) {
+        if codings.dropLast().contains(where: { HTTPSyntax.equalsIgnoringCase($0.name, "chunked") }) {
             throw .invalidTransferEncoding("chunked is listed more than once")
         }
-        if transferCodings.count > 1 { throw .unsupportedTransferCoding }
+        if codings.count > 1 { throw .unsupportedTransferCoding }
     }
 }

@@ -83,6 +83,9 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes received but not yet consumed by `next()`.
     public var bufferedByteCount: Int { buffer.count - readIndex }
 
+    /// Bytes held in storage, consumed ones included; tests use it to check compaction.
+    var storedByteCount: Int { buffer.count }
+
     /// True between a `.head` and its `.end`, and while a partial request is buffered. False after an
     /// error.
     public var isInsideRequest: Bool {
