@@ -1,7 +1,7 @@
 /// The line that starts each chunk: `chunk-size [ chunk-ext ] CRLF` (RFC 9112 section 7.1).
 enum HTTPChunkSizeLine {
     /// Maximum hexadecimal digits in a chunk size. 15 digits stay below 2^60, so a size can never
-    /// overflow `Int`; leading zeros count as digits.
+    /// overflow `Int`. Leading zeros count as digits.
     static let maxSizeDigits = 15
 
     /// Parses a complete chunk-size line without its CRLF and returns the size in bytes.
@@ -65,7 +65,7 @@ enum HTTPChunkSizeLine {
     }
 
     /// Returns the index after the closing quote of the quoted-string that starts at `openingQuote`.
-    /// qdtext is HTAB, SP, visible ASCII other than `"` and `\`, or obs-text; a quoted-pair is `\`
+    /// qdtext is HTAB, SP, visible ASCII other than `"` and `\`, or obs-text, and a quoted-pair is `\`
     /// followed by HTAB, SP, VCHAR or obs-text (RFC 9110 section 5.6.4).
     private static func endOfQuotedString(
         _ bytes: ArraySlice<UInt8>, openingQuote: Int

@@ -9,7 +9,7 @@ struct HTTPFieldLine {
         let end = line.endIndex
 
         // A line that starts with whitespace is obs-fold after a field line, or whitespace between
-        // the request line and the first field; RFC 9112 sections 5.2 and 2.2 allow rejecting both.
+        // the request line and the first field. RFC 9112 sections 5.2 and 2.2 allow rejecting both.
         if HTTPSyntax.isWhitespace(line[line.startIndex]) { throw .obsoleteLineFolding }
 
         var index = line.startIndex

@@ -25,8 +25,8 @@ struct HTTPHeadBuilder {
         headers.append((name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
 
         if HTTPSyntax.equalsIgnoringCase(name, "content-length") {
-            // RFC 9112 section 6.3 lets a recipient accept repeated equal values; a strict server
-            // rejects them instead, since proxies disagree about which copy wins.
+            // RFC 9112 section 6.3 lets a recipient accept repeated equal values, but a strict server
+            // rejects them, because proxies disagree about which copy wins.
             if contentLengthValue != nil { throw .duplicateContentLength }
             contentLengthValue = Array(value)
         } else if HTTPSyntax.equalsIgnoringCase(name, "transfer-encoding") {
@@ -56,8 +56,8 @@ struct HTTPHeadBuilder {
         if !transferEncodingValues.isEmpty {
             // RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
             if requestLine.versionMinor == 0 { throw .transferEncodingInHTTP10 }
-            // RFC 9112 section 6.1 lets a server drop Content-Length here; rejecting it closes the
-            // classic CL.TE smuggling hole.
+            // RFC 9112 section 6.1 lets a server drop Content-Length here. Rejecting the request instead
+            // closes the classic CL.TE smuggling hole.
             if contentLengthValue != nil { throw .contentLengthWithTransferEncoding }
             try Self.checkTransferCodings(transferEncodingValues)
             framing = .chunked
@@ -115,7 +115,7 @@ struct HTTPHeadBuilder {
     /// form together (RFC 9110 section 5.3). Each element is `token *( OWS ";" OWS transfer-parameter )`
     /// (RFC 9112 section 7), and empty elements are rejected.
     ///
-    /// A list that does not end in `chunked` gets 400, because RFC 9112 section 6.3 says a request's body
+    /// A list that does not end in `chunked` gets 400, because RFC 9112 section 6.3 states that a request's body
     /// length cannot be determined then. With `chunked` last, any other coding in front of it is one
     /// this server does not implement, which gets 501 (RFC 9112 section 6.1).
     private static func checkTransferCodings(_ values: [[UInt8]]) throws(HTTPParseError) {

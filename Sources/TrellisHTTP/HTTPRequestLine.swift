@@ -40,11 +40,10 @@ struct HTTPRequestLine {
         target = String(decoding: targetBytes, as: UTF8.self)
     }
 
-    /// Returns the minor version of `HTTP/1.0` or `HTTP/1.1`; throws 505 for another well-formed
+    /// Returns the minor version of `HTTP/1.0` or `HTTP/1.1`. Throws 505 for another well-formed
     /// version and 400 for anything else.
     private static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
-        let prefix: [UInt8] = Array("HTTP/".utf8)
-        guard bytes.count == 8, bytes.prefix(5).elementsEqual(prefix) else { throw .invalidVersion }
+        guard bytes.count == 8, bytes.prefix(5).elementsEqual("HTTP/".utf8) else { throw .invalidVersion }
         let start = bytes.startIndex
         let major = bytes[start + 5]
         let dot = bytes[start + 6]

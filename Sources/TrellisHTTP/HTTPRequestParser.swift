@@ -2,7 +2,7 @@
 ///
 /// Feed bytes with `append`, then call `next()` until it returns nil (more bytes needed). Bytes after a
 /// complete request stay buffered for the next one, which is how pipelining works. Bytes may arrive in
-/// any split, down to one at a time; the events are the same.
+/// any split, down to one at a time, and the events are the same.
 ///
 /// Strictness, and where it differs from what RFC 9112 merely allows:
 /// - Every line ends with CRLF. A bare LF or a CR not followed by LF is rejected with 400 everywhere,
@@ -20,7 +20,7 @@ public struct HTTPRequestParser: Sendable {
     /// Received bytes. `buffer[readIndex...]` is not consumed yet.
     private var buffer: [UInt8] = []
     private var readIndex = 0
-    /// Where the search for the current line's CRLF resumes. The bytes from `readIndex` up to here are
+    /// The index at which the search for the current line's CRLF resumes. The bytes from `readIndex` up to here are
     /// known to contain no line end, so each byte of a line is searched once however it is split.
     private var scanIndex = 0
     private var phase = Phase.requestLine
@@ -83,7 +83,7 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes received but not yet consumed by `next()`.
     public var bufferedByteCount: Int { buffer.count - readIndex }
 
-    /// Bytes held in storage, consumed ones included; tests use it to check compaction.
+    /// Bytes in storage, consumed ones included, which tests use to check compaction.
     var storedByteCount: Int { buffer.count }
 
     /// True between a `.head` and its `.end`, and while a partial request is buffered. False after an

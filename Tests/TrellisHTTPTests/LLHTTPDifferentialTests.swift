@@ -4,16 +4,16 @@ import TrellisHTTP
 
 /// One entry of `Corpus/requests.json`.
 ///
-/// `request` holds raw bytes as a JSON string whose code points are the byte values 0 to 255 (`\r\n`
+/// `request` contains raw bytes as a JSON string whose code points are the byte values 0 to 255 (`\r\n`
 /// is CR LF, `\u00e9` is the single byte 0xE9). JSON keeps CR bytes intact, which a `.http` file in git
 /// would not guarantee.
 struct CorpusEntry: Decodable, Sendable {
     var name: String
     var request: String
-    /// The status Trellis must reject the entry with; absent when every request must parse.
+    /// The status Trellis must reject the entry with, or nil when every request must parse.
     var status: Int?
     var code: String?
-    /// Why Trellis deliberately disagrees with llhttp on this entry; absent when both must agree.
+    /// Why Trellis deliberately disagrees with llhttp on this entry, or nil when both must agree.
     var differs: String?
     /// Overrides of `HTTPParserLimits` by property name, so limit entries stay small.
     var limits: [String: Int]?

@@ -75,7 +75,7 @@ func parseRequests(
     return outcome
 }
 
-/// The bytes of a string's UTF-8 encoding; `\r\n` in a Swift literal is CR LF.
+/// Encodes text as UTF-8 bytes, so `\r\n` in a Swift literal becomes CR LF.
 func bytes(_ text: String) -> [UInt8] {
     Array(text.utf8)
 }

@@ -3,14 +3,14 @@
 
 Usage: llhttp_oracle.py CORPUS_JSON
 
-The corpus is a JSON array of objects with "name" and "request". "request" holds the raw bytes as a
+The corpus is a JSON array of objects with "name" and "request". "request" contains the raw bytes as a
 string whose code points are the byte values (0-255), so "\\r\\n" in the JSON file is CR LF on the wire.
 
 Output: a JSON object mapping each entry name to
   {"outcome": "complete" | "rejected" | "incomplete",
    "messages": [{"method", "target", "headers": [[name, value], ...], "trailers": [...], "body"}]}
 where "messages" lists the requests llhttp completed before it stopped. llhttp reports trailer fields
-through the same callback as header fields; they are listed apart under "trailers" because Trellis
+through the same callback as header fields. They are listed apart under "trailers" because Trellis
 checks and drops them, so the Swift test compares headers only. Strings are bytes decoded
 as UTF-8 with U+FFFD for invalid sequences, the same rule the Swift parser uses for header values.
 
