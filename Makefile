@@ -21,11 +21,14 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-# httptools (PyPI) wraps llhttp; the parser's differential test runs it as the reference.
+# PyPI packages the tests run as independent references: httptools wraps llhttp for the parser's
+# differential test, and prometheus-client parses GET /metrics.
+PYTHON_PACKAGES := httptools prometheus-client
 test-deps: deps
-	@$(PYTHON) -c 'import httptools' 2>/dev/null || { \
-		echo "make test-deps: installing httptools from PyPI"; \
-		$(PYTHON) -m pip install --quiet httptools || $(PYTHON) -m pip install --quiet --break-system-packages httptools; }
+	@$(PYTHON) -c 'import httptools, prometheus_client' 2>/dev/null || { \
+		echo "make test-deps: installing $(PYTHON_PACKAGES) from PyPI"; \
+		$(PYTHON) -m pip install --quiet $(PYTHON_PACKAGES) \
+			|| $(PYTHON) -m pip install --quiet --break-system-packages $(PYTHON_PACKAGES); }
 
 build: deps
 	$(SWIFT) build

@@ -33,6 +33,8 @@ let package = Package(
         .testTarget(name: "TrellisRuntimeTests", dependencies: ["TrellisRuntime", "Functions"]),
         .testTarget(name: "TrellisGatewayTests", dependencies: ["TrellisGateway", "TrellisRuntime", "Functions"]),
         .testTarget(name: "FunctionsTests", dependencies: ["Functions", "TrellisRuntime"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TrellisGateway", "TrellisRuntime", "Functions"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TrellisGateway", "TrellisRuntime", "TrellisDecorators", "TrellisCore", "Functions"]),
     ]
 )

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import TrellisCore
+
+@Suite struct MetricsIntegrationTests {
+    /// Parses Prometheus text with the reference parser from PyPI `prometheus-client` (installed by
+    /// `make test`) and returns `name{labels} value` per sample, or the parser's error.
+    static func parseWithPrometheusClient(_ text: String) throws -> (status: Int32, samples: [String], error: String) {
+        let script = """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(sys.stdin.read()):
+                for sample in family.samples:
+                    labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+                    print(f"{family.type} {sample.name}{{{labels}}} {sample.value}")
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let stdout = ReadAll(output.fileHandleForReading)
+        let stderr = ReadAll(errors.fileHandleForReading)
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        let lines = stdout.wait().split(separator: "\n").map(String.init)
+        return (process.terminationStatus, lines, stderr.wait())
+    }
+
+    @Test func metricsParseAsPrometheusText() async throws {
+        try await withGateway(config: #"{"functions": {"hello": {"decorators": [{"type": "rateLimit", "capacity": 1, "refillPerSecond": 0.01}]}}}"#) { gateway in
+            #expect(try RawHTTPClient.request(port: gateway.port, "GET", "/function/hello").status == 200)
+            #expect(try RawHTTPClient.request(port: gateway.port, "GET", "/function/hello").status == 429)
+            #expect(try RawHTTPClient.request(port: gateway.port, "POST", "/function/stats", body: "{}").status == 400)
+
+            let response = try RawHTTPClient.request(port: gateway.port, "GET", "/metrics")
+            #expect(response.status == 200)
+            #expect(response.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+
+            let parsed = try Self.parseWithPrometheusClient(response.bodyText)
+            #expect(parsed.status == 0, "prometheus_client rejected /metrics: \(parsed.error)")
+            if parsed.error.contains("No module named") {
+                Issue.record("prometheus_client is missing: run `pip install prometheus-client` (make test does)")
+            }
+            let samples = parsed.samples
+            #expect(samples.contains(#"counter trellis_invocations_total{function="hello",status="200"} 1.0"#), "\(samples)")
+            #expect(samples.contains(#"counter trellis_invocations_total{function="hello",status="429"} 1.0"#))
+            #expect(samples.contains(#"counter trellis_invocations_total{function="stats",status="400"} 1.0"#))
+            #expect(samples.contains { $0.hasPrefix("histogram trellis_invocation_duration_seconds_bucket{function=\"hello\",le=\"+Inf\"} 2.0") })
+            #expect(samples.contains(#"counter trellis_ratelimit_decisions_total{decorator="rateLimit(client)",function="hello",outcome="limited"} 1.0"#))
+            #expect(samples.contains { $0.hasPrefix("gauge trellis_open_connections{} ") })
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import TrellisCore
+
+@Suite struct RateLimitIntegrationTests {
+    /// Three tokens, refilled at 4 per second: one token every 250 ms.
+    static let config = #"""
+        {"functions": {"hello": {"decorators": [
+            {"type": "rateLimit", "key": "client", "capacity": 3, "refillPerSecond": 4, "policyName": "burst"}]}}}
+        """#
+
+    @Test func burstBeyondBucketGets429ThenRecovers() async throws {
+        try await withGateway(config: Self.config) { gateway in
+            var statuses: [Int] = []
+            var refused: RawHTTPClient.Response?
+            for _ in 0..<5 {
+                let response = try RawHTTPClient.request(port: gateway.port, "GET", "/function/hello")
+                statuses.append(response.status)
+                if response.status == 200 {
+                    #expect(response.header("RateLimit")?.hasPrefix("\"burst\";r=") == true)
+                    #expect(response.header("RateLimit-Policy") == "\"burst\";q=3;w=1")
+                }
+                if response.status == 429 && refused == nil { refused = response }
+            }
+            #expect(statuses.prefix(3) == [200, 200, 200])
+            #expect(statuses.suffix(2) == [429, 429])
+
+            let limited = try #require(refused)
+            #expect(limited.header("Retry-After") == "1")
+            #expect(limited.header("RateLimit-Policy") == "\"burst\";q=3;w=1")
+            #expect(limited.header("RateLimit")?.hasPrefix("\"burst\";r=0;t=") == true)
+            #expect(limited.header("Content-Type") == "application/json")
+            let body = try JSON.parse(limited.body)
+            #expect(body["error"] == "rate_limited")
+
+            // One token needs 250 ms; wait a little longer, bounded, then one request must pass.
+            try await Task.sleep(for: .milliseconds(400))
+            let recovered = try RawHTTPClient.request(port: gateway.port, "GET", "/function/hello")
+            #expect(recovered.status == 200)
+            #expect(gateway.application.metrics.render().contains(
+                #"trellis_ratelimit_decisions_total{function="hello",decorator="rateLimit(client)",outcome="limited"} 2"#))
+        }
+    }
+
+    @Test func shadowModeCountsButServes() async throws {
+        let config = #"""
+            {"functions": {"hello": {"decorators": [
+                {"type": "logging"},
+                {"type": "rateLimit", "capacity": 1, "refillPerSecond": 0.01, "shadow": true}]}}}
+            """#
+        try await withGateway(config: config) { gateway in
+            for _ in 0..<3 {
+                #expect(try RawHTTPClient.request(port: gateway.port, "GET", "/function/hello").status == 200)
+            }
+            let outcomes = gateway.logLines.filter { $0["msg"] == "invocation" }.compactMap { $0["rateLimit"]?.stringValue }
+            #expect(outcomes == ["allowed", "shadow_limited", "shadow_limited"])
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import TrellisCore
+
+/// Runs `trellis serve` with the shipped config on a free port, as `make run` does, and reads its
+/// standard output: the startup table, then one JSON log line per invocation (stdout is a pipe here).
+@Suite struct ServeBinaryTests {
+    final class Server {
+        let process = Process()
+        let output = Pipe()
+        let errors: ReadAll
+        private var buffered = ""
+        private(set) var port = 0
+
+        init(arguments: [String] = [], environment: [String: String] = [:]) throws {
+            process.executableURL = URL(fileURLWithPath: ProcessRunner.trellisPath)
+            process.arguments = ["serve", "--port", "0"] + arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: ProcessRunner.repositoryRoot)
+            var merged = ProcessInfo.processInfo.environment
+            merged.removeValue(forKey: "TRELLIS_CONFIG")
+            for (key, value) in environment { merged[key] = value }
+            process.environment = merged
+            process.standardOutput = output
+            let errorPipe = Pipe()
+            process.standardError = errorPipe
+            errors = ReadAll(errorPipe.fileHandleForReading)
+            try process.run()
+            let line = try readLine(containing: "listening on", timeout: .seconds(30))
+            guard let range = line.range(of: "(port "), let end = line[range.upperBound...].firstIndex(of: ")"),
+                let port = Int(line[range.upperBound..<end])
+            else { throw RawHTTPClient.ClientError(description: "no port in startup line \(line)") }
+            self.port = port
+        }
+
+        /// Reads standard output until a line contains `text`, bounded by `timeout`.
+        func readLine(containing text: String, timeout: Duration) throws -> String {
+            let deadline = ContinuousClock.now + timeout
+            let handle = output.fileHandleForReading
+            while ContinuousClock.now < deadline {
+                if let line = buffered.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+                var poller = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, 100) > 0 else { continue }
+                let data = handle.availableData
+                if data.isEmpty { break }
+                buffered += String(decoding: data, as: UTF8.self)
+            }
+            throw RawHTTPClient.ClientError(description: "no line containing \"\(text)\" within \(timeout); output: \(buffered)")
+        }
+
+        /// Sends SIGTERM and returns the exit status and the rest of standard output.
+        func terminate() -> (Int32, String) {
+            kill(process.processIdentifier, SIGTERM)
+            let rest = ReadAll(output.fileHandleForReading)
+            let deadline = ContinuousClock.now + .seconds(15)
+            while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+            if process.isRunning { process.interrupt(); kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            return (process.terminationStatus, buffered + rest.wait())
+        }
+    }
+
+    @Test func serveLogsOneLinePerInvocationWithoutSecrets() throws {
+        let server = try Server()
+        let secrets = ["trellis-dev-key", "cookie-secret-77", "query-secret-88", "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl"]
+
+        let hello = try RawHTTPClient.request(
+            port: server.port, "GET", "/function/hello?token=query-secret-88",
+            headers: [("X-Request-Id", "it-req-1"), ("Cookie", "session=cookie-secret-77")])
+        #expect(hello.status == 200)
+        #expect(hello.header("X-Request-Id") == "it-req-1")
+        let stats = try RawHTTPClient.request(
+            port: server.port, "POST", "/function/stats", headers: [("X-API-Key", "trellis-dev-key"), ("X-Request-Id", "it-req-2")],
+            body: #"{"values": [1]}"#)
+        #expect(stats.status == 200)
+        let profile = try RawHTTPClient.request(
+            port: server.port, "GET", "/function/profile",
+            headers: [("Authorization", "Bearer \(secrets[3])"), ("X-Request-Id", "it-req-3")])
+        #expect(profile.status == 401)
+        #expect(try RawHTTPClient.request(port: server.port, "GET", "/healthz").status == 200)
+
+        _ = try server.readLine(containing: "it-req-3", timeout: .seconds(10))
+        let (status, output) = server.terminate()
+        #expect(status == 0, "exit status after SIGTERM")
+
+        let lines = output.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
+        let invocations = lines.filter { $0["msg"] == "invocation" }
+        #expect(invocations.map { $0["requestId"] ?? .null } == ["it-req-1", "it-req-2", "it-req-3"])
+        #expect(invocations.map { $0["status"] ?? .null } == [200, 200, 401])
+        #expect(invocations.map { $0["function"] ?? .null } == ["hello", "stats", "profile"])
+        #expect(invocations[1]["principal"] == "dev")
+        let everything = output + server.errors.wait()
+        for secret in secrets {
+            #expect(!everything.contains(secret), "output leaks \(secret)")
+        }
+        #expect(output.contains("FUNCTION"))
+        #expect(output.contains("logging > rateLimit(client)"))
+    }
+
+    @Test func portFromEnvironmentAndFlagPrecedence() throws {
+        // --port 0 (set by Server) wins over PORT, so the server still starts on a free port.
+        let server = try Server(environment: ["PORT": "1"])
+        #expect(server.port > 1)
+        #expect(try RawHTTPClient.request(port: server.port, "GET", "/function/hello").status == 200)
+        #expect(server.terminate().0 == 0)
+    }
+}
