@@ -1,0 +1,48 @@
+import TrellisCore
+import TrellisRuntime
+
+/// Builds the responses of the built-in endpoints.
+///
+/// `GET /functions` lists every function as `{name, methods, decorators, timeoutSeconds,
+/// maxConcurrency, owner, summary, blocking}`, decorators outermost first and `owner`/`summary` null
+/// when unset. The list does not change after startup, so its body is encoded once.
+struct BuiltinResponder: Sendable {
+    /// The Prometheus text format version 0.0.4 content type.
+    static let metricsContentType = "text/plain; version=0.0.4"
+
+    let application: Application
+    private let functionListBody: [UInt8]
+
+    init(application: Application) {
+        self.application = application
+        let list = application.functions.map { function -> JSON in
+            .object([
+                (key: "name", value: .string(function.name)),
+                (key: "methods", value: .array(function.methods.map(JSON.string))),
+                (key: "decorators", value: .array(function.decoratorNames.map(JSON.string))),
+                (key: "timeoutSeconds", value: .double(function.timeout.seconds)),
+                (key: "maxConcurrency", value: .int(Int64(function.maxConcurrency))),
+                (key: "owner", value: function.owner.map(JSON.string) ?? .null),
+                (key: "summary", value: function.summary.map(JSON.string) ?? .null),
+                (key: "blocking", value: .bool(function.blocking)),
+            ])
+        }
+        functionListBody = Array(JSON.array(list).serialized().utf8)
+    }
+
+    /// The response of `endpoint`. `draining` is true once shutdown began, which turns the health check
+    /// into 503 so that a load balancer stops sending new requests.
+    func response(for endpoint: BuiltinEndpoint, draining: Bool) -> Response {
+        switch endpoint {
+        case .health:
+            let body: JSON = draining ? ["status": "draining"] : ["status": "ok"]
+            return Response.json(body, status: draining ? 503 : 200)
+        case .functions:
+            return Response.json(bytes: functionListBody)
+        case .metrics:
+            var headers = Headers()
+            headers.add("Content-Type", Self.metricsContentType)
+            return Response(status: 200, headers: headers, body: Array(application.metrics.render().utf8))
+        }
+    }
+}
