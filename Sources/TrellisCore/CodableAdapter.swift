@@ -32,6 +32,13 @@ enum CodableAdapter {
         do {
             return try CodableSupport.decoder.decode(Input.self, from: Data(body))
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, (try? JSON.parse(body)) != nil {
+                // Foundation reports a number that does not fit its field (1.5 for an Int) as invalid JSON
+                // with no coding path, so the field cannot be named.
+                throw HTTPError(
+                    400, code: "invalid_body",
+                    message: "A number in the body does not fit its field: a fraction where a whole number is expected, or a value out of range.")
+            }
             throw HTTPError(400, code: "invalid_body", message: describe(error))
         } catch {
             throw HTTPError(400, code: "invalid_body", message: "The body is not valid JSON.")

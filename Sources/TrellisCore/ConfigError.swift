@@ -12,7 +12,7 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var description: String { field.isEmpty ? message : "\(field): \(message)" }
 }
 
-/// The settings object of one decorator in the config, with typed accessors that throw a `ConfigError`
+/// One object of the config (a decorator's settings, a server section), with typed accessors that throw a `ConfigError`
 /// naming the field. Every key must be read: `finish()` rejects keys nothing asked for, so a misspelt
 /// option stops startup instead of being ignored.
 public final class DecoratorSettings {
@@ -25,7 +25,7 @@ public final class DecoratorSettings {
         self.object = object
     }
 
-    public func field(_ key: String) -> String { "\(path).\(key)" }
+    public func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     public func has(_ key: String) -> Bool {
         readKeys.insert(key)
@@ -114,7 +114,7 @@ public final class DecoratorSettings {
     /// Throws for the first key that no accessor read.
     public func finish() throws(ConfigError) {
         if let unknown = object.first(where: { !readKeys.contains($0.key) }) {
-            throw ConfigError(field: field(unknown.key), "is not a setting of this decorator")
+            throw ConfigError(field: field(unknown.key), "is not a known setting; check its spelling")
         }
     }
 }
@@ -123,7 +123,7 @@ public final class DecoratorSettings {
 /// `FunctionRegistry.registerDecorator(_:factory:)` to make your own decorator usable from the config.
 public typealias DecoratorFactory = @Sendable (DecoratorSettings, DecoratorEnvironment) throws -> any Decorator
 
-/// What a decorator factory may use besides its settings: the shared metrics registry, the process
+/// The inputs a decorator factory may use besides its settings: the shared metrics registry, the process
 /// environment (for secrets given as environment variable names) and the root logger.
 public struct DecoratorEnvironment: Sendable {
     public var metrics: MetricsRegistry

@@ -27,7 +27,7 @@ public enum JSON: Sendable, Equatable {
     /// Parses one JSON text of any type (not only objects and arrays).
     public static func parse(_ bytes: some Collection<UInt8>) throws(ParseError) -> JSON {
         var error = json_error_t()
-        let flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY
+        let flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL
         let root: UnsafeMutablePointer<json_t>? = Array(bytes).withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 json_loadb(chars.baseAddress ?? JSON.emptyCString, chars.count, size_t(flags), &error)

@@ -1,0 +1,74 @@
+import TrellisCore
+
+/// Writes one structured line per invocation after it ends: request id, function, method, path, status,
+/// duration, bytes in and out, principal and rate-limit outcome, plus the error code when one was thrown.
+///
+/// Put it first in a chain so that it sees everything, early answers from auth and rate limiting
+/// included. It logs no header fields and no query string, since both often carry credentials
+/// (`Authorization`, cookies, `?api_key=`); the path after the function name is logged as sent.
+/// The status it logs is the one the client gets: `ErrorMapping` decides both.
+public struct LoggingDecorator: Decorator {
+    public let name = "logging"
+    /// The level of the per-invocation line; 5xx lines are raised to `error`, 4xx to at least `warning`
+    /// only when `escalate` is true.
+    public var level: LogLevel
+    public var escalate: Bool
+
+    public init(level: LogLevel = .info, escalate: Bool = true) {
+        self.level = level
+        self.escalate = escalate
+    }
+
+    public func handle(_ request: Request, context: Context, next: Handler) async throws -> Response {
+        let start = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            let status = context.isTimedOut ? 504 : response.status
+            write(request, context, start: start, status: status, bytesOut: response.body.count, errorCode: nil)
+            return response
+        } catch {
+            let rendered = ErrorMapping.response(for: error, context: context)
+            let code = context.isTimedOut ? "timeout" : (error as? HTTPError)?.code ?? "internal_error"
+            write(request, context, start: start, status: rendered.status, bytesOut: rendered.body.count, errorCode: code)
+            throw error
+        }
+    }
+
+    private func write(
+        _ request: Request, _ context: Context, start: ContinuousClock.Instant, status: Int, bytesOut: Int,
+        errorCode: String?
+    ) {
+        var lineLevel = level
+        if escalate {
+            if status >= 500 { lineLevel = max(lineLevel, .error) } else if status >= 400 { lineLevel = max(lineLevel, .warning) }
+        }
+        let elapsed = ContinuousClock.now - start
+        let (seconds, attoseconds) = elapsed.components
+        let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        var fields: [(String, JSON)] = [
+            ("method", .string(request.method)),
+            ("path", .string(request.path.isEmpty ? "/" : request.path)),
+            ("status", .int(Int64(status))),
+            ("durationMs", .double((milliseconds * 1000).rounded() / 1000)),
+            ("bytesIn", .int(Int64(request.body.count))),
+            ("bytesOut", .int(Int64(bytesOut))),
+            ("client", .string(request.clientAddress)),
+            ("principal", context.principal.map { .string($0.id) } ?? .null),
+            ("rateLimit", context.rateLimitOutcome.map { .string($0.rawValue) } ?? .null),
+        ]
+        if let errorCode { fields.append(("error", .string(errorCode))) }
+        context.logger.log(lineLevel, "invocation", fields)
+    }
+}
+
+extension LoggingDecorator {
+    public static let configType = "logging"
+
+    /// Builds the decorator from `{"type": "logging", "level": "info", "escalate": true}`.
+    public static func make(_ settings: DecoratorSettings, _ environment: DecoratorEnvironment) throws -> any Decorator {
+        let levelName = try settings.choice("level", LogLevel.allCases.map(\.name), default: "info")
+        let escalate = try settings.bool("escalate", default: true)
+        try settings.finish()
+        return LoggingDecorator(level: LogLevel(name: levelName) ?? .info, escalate: escalate)
+    }
+}

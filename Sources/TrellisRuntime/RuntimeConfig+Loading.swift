@@ -1,0 +1,142 @@
+import Foundation
+import TrellisCore
+
+extension RuntimeConfig {
+    /// Reads and validates a config file. Errors name the file, the field and the value.
+    public static func load(path: String) throws(ConfigError) -> RuntimeConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(field: "", "cannot read config file \(path): it does not exist or is not readable")
+        }
+        return try parse(Array(data), source: path)
+    }
+
+    /// Parses and validates config JSON text. Unknown keys are errors, so a misspelt setting stops
+    /// startup instead of being ignored.
+    public static func parse(_ bytes: [UInt8], source: String = "config") throws(ConfigError) -> RuntimeConfig {
+        let root: JSON
+        do {
+            root = try JSON.parse(bytes)
+        } catch {
+            throw ConfigError(field: "", "\(source) is not valid JSON: \(error.description)")
+        }
+        guard let members = root.objectValue else {
+            throw ConfigError(field: "", "\(source) must hold a JSON object, found \(root.typeName)")
+        }
+        var config = RuntimeConfig()
+        let top = DecoratorSettings(path: "", object: members)
+        if let server = try top.objectSection("server") { config.server = try ServerSettings(server) }
+        if let logging = try top.objectSection("logging") { config.logging = try LoggingSettings(logging) }
+        if let defaults = try top.objectSection("defaults") {
+            config.defaultDecorators = try defaults.decoratorSpecs("decorators")
+            try defaults.finish()
+        }
+        if let functions = try top.objectSection("functions") {
+            for (name, value) in functions.object {
+                let path = functions.field(name)
+                if let problem = FunctionRegistry.problem(withName: name) {
+                    throw ConfigError(field: path, problem)
+                }
+                guard let object = value.objectValue else {
+                    throw ConfigError(field: path, "must be an object, found \(value.typeName)")
+                }
+                config.functions[name] = try FunctionOverrides(DecoratorSettings(path: path, object: object))
+            }
+        }
+        try top.finish()
+        return config
+    }
+}
+
+extension DecoratorSettings {
+    /// The nested object at `key` as settings with a path, or nil when absent.
+    func objectSection(_ key: String) throws(ConfigError) -> DecoratorSettings? {
+        guard let value = value(key) else { return nil }
+        guard let object = value.objectValue else {
+            throw ConfigError(field: field(key), "must be an object, found \(value.typeName)")
+        }
+        return DecoratorSettings(path: field(key), object: object)
+    }
+
+    /// An array of `{"type": ..., ...}` decorator specs at `key`, empty when absent.
+    func decoratorSpecs(_ key: String) throws(ConfigError) -> [DecoratorSpec] {
+        guard let value = value(key) else { return [] }
+        guard let array = value.arrayValue else {
+            throw ConfigError(field: field(key), "must be an array of decorator objects, found \(value.typeName)")
+        }
+        var specs: [DecoratorSpec] = []
+        for (index, element) in array.enumerated() {
+            let path = "\(field(key))[\(index)]"
+            guard let object = element.objectValue else {
+                throw ConfigError(field: path, "must be an object such as {\"type\": \"logging\"}, found \(element.typeName)")
+            }
+            guard let type = object.first(where: { $0.key == "type" })?.value.stringValue, !type.isEmpty else {
+                throw ConfigError(field: "\(path).type", "is required: name the decorator type, such as \"rateLimit\"")
+            }
+            specs.append(DecoratorSpec(type: type, settings: object, path: path))
+        }
+        return specs
+    }
+
+    func seconds(_ key: String, default fallback: Double) throws(ConfigError) -> Double {
+        try double(key, in: 0.001...86_400, default: fallback)
+    }
+}
+
+extension ServerSettings {
+    init(_ settings: DecoratorSettings) throws(ConfigError) {
+        self.init()
+        host = try settings.string("host", default: host)
+        guard !host.isEmpty else { throw ConfigError(field: settings.field("host"), "must not be empty") }
+        port = try settings.int("port", in: 0...65_535, default: port)
+        shutdownGraceSeconds = try settings.double("shutdownGraceSeconds", in: 0...3600, default: shutdownGraceSeconds)
+        if let section = try settings.objectSection("limits") { limits = try ServerLimits(section) }
+        try settings.finish()
+    }
+}
+
+extension ServerLimits {
+    init(_ settings: DecoratorSettings) throws(ConfigError) {
+        self.init()
+        requestLineBytes = try settings.int("requestLineBytes", in: 256...1_048_576, default: requestLineBytes)
+        headerBytes = try settings.int("headerBytes", in: 1024...1_048_576, default: headerBytes)
+        headerCount = try settings.int("headerCount", in: 8...10_000, default: headerCount)
+        bodyBytes = try settings.int("bodyBytes", in: 0...1_073_741_824, default: bodyBytes)
+        headerTimeoutSeconds = try settings.seconds("headerTimeoutSeconds", default: headerTimeoutSeconds)
+        bodyTimeoutSeconds = try settings.seconds("bodyTimeoutSeconds", default: bodyTimeoutSeconds)
+        idleTimeoutSeconds = try settings.seconds("idleTimeoutSeconds", default: idleTimeoutSeconds)
+        requestsPerConnection = try settings.int("requestsPerConnection", in: 1...1_000_000, default: requestsPerConnection)
+        maxConnections = try settings.int("maxConnections", in: 1...1_000_000, default: maxConnections)
+        try settings.finish()
+    }
+}
+
+extension LoggingSettings {
+    init(_ settings: DecoratorSettings) throws(ConfigError) {
+        self.init()
+        let levelName = try settings.choice("level", LogLevel.allCases.map(\.name), default: level.name)
+        level = LogLevel(name: levelName) ?? .info
+        let formatName = try settings.choice("format", ["auto", "json", "text"], default: format.rawValue)
+        format = LogFormat(rawValue: formatName) ?? .auto
+        try settings.finish()
+    }
+}
+
+extension FunctionOverrides {
+    init(_ settings: DecoratorSettings) throws(ConfigError) {
+        self.init()
+        if settings.has("methods") {
+            let methods = try settings.stringArray("methods", default: [])
+            guard !methods.isEmpty else { throw ConfigError(field: settings.field("methods"), "must not be empty") }
+            for method in methods where !FunctionRegistry.isValidMethod(method) {
+                throw ConfigError(field: settings.field("methods"), "\"\(method)\" is not an upper-case method token such as POST")
+            }
+            self.methods = methods
+        }
+        if settings.has("timeoutSeconds") { timeoutSeconds = try settings.double("timeoutSeconds", in: 0.001...86_400) }
+        if settings.has("maxConcurrency") { maxConcurrency = try settings.int("maxConcurrency", in: 1...1_000_000) }
+        if settings.has("owner") { owner = try settings.string("owner") }
+        inheritDefaults = try settings.bool("inheritDefaults", default: true)
+        decorators = try settings.decoratorSpecs("decorators")
+        try settings.finish()
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import TrellisCore
+import TrellisRuntime
+
+enum ServeCommand {
+    static let help = """
+        Usage: trellis serve [--config PATH] [--host H] [--port N]
+
+        Serves the registered functions over HTTP/1.1 until SIGTERM or SIGINT, then stops accepting,
+        lets in-flight requests finish within server.shutdownGraceSeconds and exits 0.
+
+        Options:
+          --config PATH   Config file (default: $TRELLIS_CONFIG, else runtime/trellis.json if present).
+          --host H        Address to listen on (overrides server.host; default 127.0.0.1).
+          --port N        TCP port, 0 for any free port (overrides $PORT and server.port; default 8080).
+        """
+
+    static func run(_ arguments: [String]) async -> Int32 {
+        let parsed: Arguments
+        switch Command.parse(arguments, name: "serve", help: help, options: ["--config", "--host", "--port"]) {
+        case .success(let value): parsed = value
+        case .failure(let exit): return exit.status
+        }
+        guard parsed.positional.isEmpty else {
+            return Command.usageError("serve", "unexpected argument \"\(parsed.positional[0])\"")
+        }
+        let port: Int?
+        do {
+            port = try parsed.int("--port", in: 0...65_535)
+        } catch {
+            return Command.usageError("serve", error.message)
+        }
+        var environmentPort: Int?
+        if let text = ProcessInfo.processInfo.environment["PORT"], !text.isEmpty {
+            guard let value = Int(text), (0...65_535).contains(value) else {
+                Output.standardError("trellis serve: PORT must be a whole number from 0 to 65535, found \"\(text)\"")
+                return ExitStatus.failure
+            }
+            environmentPort = value
+        }
+
+        let application: Application
+        do {
+            let config = try ApplicationLoader.loadConfig(ApplicationLoader.configPath(parsed.value("--config")))
+            application = try ApplicationLoader.build(config: config)
+        } catch {
+            Output.standardError("trellis serve: \(error)")
+            return ExitStatus.failure
+        }
+        return Server.serve(application, host: parsed.value("--host"), port: port ?? environmentPort)
+    }
+}

@@ -1,0 +1,84 @@
+import Testing
+import TrellisCore
+import TrellisDecorators
+
+@Suite struct LoggingDecoratorTests {
+    private func run(
+        _ decorators: [any Decorator], request: Request = Request(method: "POST", path: "/a", query: "api_key=s3cret"),
+        context: Context? = nil, handler: @escaping Handler
+    ) async -> (Response?, [JSON], Context) {
+        let sink = MemoryLogSink()
+        let context = context ?? Context(
+            requestID: "req-7", functionName: "fn", deadline: .now + .seconds(5), logger: Logger(level: .info, sink: sink))
+        let chain = DecoratorChain.compose(decorators, around: handler)
+        let response = try? await chain(request, context)
+        let lines = sink.jsonLines.compactMap { try? JSON.parse($0) }
+        return (response, lines, context)
+    }
+
+    @Test func writesOneLinePerInvocation() async throws {
+        var request = Request(method: "POST", path: "/a", query: "api_key=s3cret", body: Array("12345".utf8))
+        request.headers.add("Authorization", "Bearer tok-secret")
+        request.headers.add("Cookie", "session=cookie-secret")
+        let (response, lines, _) = await run([LoggingDecorator()], request: request) { _, context in
+            context.principal = Principal(id: "ci", scheme: "apiKey")
+            context.rateLimitOutcome = .allowed
+            return .text("hello")
+        }
+        #expect(response?.status == 200)
+        #expect(lines.count == 1)
+        let line = try #require(lines.first)
+        #expect(line["msg"] == "invocation")
+        #expect(line["requestId"] == "req-7")
+        #expect(line["function"] == "fn")
+        #expect(line["method"] == "POST")
+        #expect(line["path"] == "/a")
+        #expect(line["status"] == 200)
+        #expect(line["bytesIn"] == 5)
+        #expect(line["bytesOut"] == 5)
+        #expect(line["principal"] == "ci")
+        #expect(line["rateLimit"] == "allowed")
+        #expect(line["durationMs"]?.doubleValue != nil)
+        let text = line.serialized()
+        for secret in ["s3cret", "tok-secret", "cookie-secret"] {
+            #expect(!text.contains(secret), "log line leaks \(secret)")
+        }
+    }
+
+    @Test func errorsAreLoggedWithTheStatusSent() async throws {
+        let (_, lines, _) = await run([LoggingDecorator()]) { _, _ in
+            throw HTTPError(429, code: "rate_limited", message: "slow down")
+        }
+        let line = try #require(lines.first)
+        #expect(line["status"] == 429)
+        #expect(line["error"] == "rate_limited")
+        #expect(line["level"] == "warning")
+
+        struct Failure: Error {}
+        let (_, failed, _) = await run([LoggingDecorator()]) { _, _ in throw Failure() }
+        #expect(failed.first?["status"] == 500)
+        #expect(failed.first?["error"] == "internal_error")
+        #expect(failed.first?["level"] == "error")
+    }
+
+    @Test func timedOutInvocationIsLoggedAs504() async throws {
+        let (_, lines, _) = await run([LoggingDecorator()]) { _, context in
+            context.markTimedOut()
+            return .text("late")
+        }
+        #expect(lines.first?["status"] == 504)
+    }
+
+    @Test func factoryRejectsUnknownSetting() {
+        let settings = DecoratorSettings(path: "defaults.decorators[0]", object: [("type", "logging"), ("levle", "info")])
+        let environment = DecoratorEnvironment(metrics: MetricsRegistry(), environment: [:], logger: Logger(sink: MemoryLogSink()))
+        do {
+            _ = try LoggingDecorator.make(settings, environment)
+            Issue.record("expected an error")
+        } catch let error as ConfigError {
+            #expect(error.field == "defaults.decorators[0].levle")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}

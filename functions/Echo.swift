@@ -1,0 +1,16 @@
+import TrellisCore
+
+/// `POST /function/echo` returns the request body unchanged with the same `Content-Type`
+/// (`application/octet-stream` when none was sent) and `X-Echo-Bytes` giving the body size.
+enum Echo {
+    static let options = FunctionOptions(
+        methods: ["POST", "PUT"], timeout: .seconds(5), owner: "platform-team",
+        summary: "Returns the request body and its content type.")
+
+    @Sendable static func handle(_ request: Request, _ context: Context) async throws -> Response {
+        var headers = Headers()
+        headers.add("Content-Type", request.headers["Content-Type"] ?? "application/octet-stream")
+        headers.add("X-Echo-Bytes", String(request.body.count))
+        return Response(status: 200, headers: headers, body: request.body)
+    }
+}
