@@ -3,9 +3,8 @@ import TrellisRuntime
 
 /// Builds the responses of the built-in endpoints.
 ///
-/// `GET /functions` lists every function as `{name, methods, decorators, timeoutSeconds,
-/// maxConcurrency, owner, summary, blocking}`, decorators outermost first and `owner`/`summary` null
-/// when unset. The list does not change after startup, so its body is encoded once.
+/// `GET /functions` returns `FunctionListing.json`. The list does not change after startup, so its body
+/// is encoded once.
 struct BuiltinResponder: Sendable {
     /// The Prometheus text format version 0.0.4 content type.
     static let metricsContentType = "text/plain; version=0.0.4"
@@ -15,19 +14,7 @@ struct BuiltinResponder: Sendable {
 
     init(application: Application) {
         self.application = application
-        let list = application.functions.map { function -> JSON in
-            .object([
-                (key: "name", value: .string(function.name)),
-                (key: "methods", value: .array(function.methods.map(JSON.string))),
-                (key: "decorators", value: .array(function.decoratorNames.map(JSON.string))),
-                (key: "timeoutSeconds", value: .double(function.timeout.seconds)),
-                (key: "maxConcurrency", value: .int(Int64(function.maxConcurrency))),
-                (key: "owner", value: function.owner.map(JSON.string) ?? .null),
-                (key: "summary", value: function.summary.map(JSON.string) ?? .null),
-                (key: "blocking", value: .bool(function.blocking)),
-            ])
-        }
-        functionListBody = Array(JSON.array(list).serialized().utf8)
+        functionListBody = Array(FunctionListing.json(application.functions).serialized().utf8)
     }
 
     /// The response of `endpoint`. `draining` is true once shutdown began, which turns the health check

@@ -124,6 +124,10 @@ final class EventLoop: @unchecked Sendable {
             guard let data = server?.pointee.data else { return }
             Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().acceptConnection(status: status)
         }
+        // libuv reports an address in use at `uv_listen`, not at `uv_tcp_bind` (it defers bind errors).
+        guard listenStatus != UV_EADDRINUSE.rawValue else {
+            throw GatewayError(code: "bind_failed", message: "Could not bind \(host) port \(port): \(GatewayError.describe(listenStatus)).")
+        }
         guard listenStatus == 0 else {
             throw GatewayError(code: "listen_failed", message: "Could not listen on \(host) port \(port): \(GatewayError.describe(listenStatus)).")
         }
