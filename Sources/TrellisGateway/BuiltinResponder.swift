@@ -17,7 +17,7 @@ struct BuiltinResponder: Sendable {
         functionListBody = Array(FunctionListing.json(application.functions).serialized().utf8)
     }
 
-    /// The response of `endpoint`. `draining` is true once shutdown began, which turns the health check
+    /// Builds the response of `endpoint`. `draining` is true once shutdown began, which turns the health check
     /// into 503 so that a load balancer stops sending new requests.
     func response(for endpoint: BuiltinEndpoint, draining: Bool) -> Response {
         switch endpoint {

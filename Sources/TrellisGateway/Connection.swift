@@ -9,9 +9,9 @@ import TrellisRuntime
 /// Confinement: every member is used on the loop thread only. The invocation task captures the
 /// connection but touches it only inside `executor.runOnLoop`, which is why the type may be `Sendable`.
 ///
-/// Requests are served one at a time. While a request is being invoked or its response written, bytes
-/// that arrive stay buffered in the parser (pipelining); they are parsed once the response is queued
-/// and written, so responses leave in request order. Reading stops while more than
+/// Requests are served one at a time. Bytes that arrive while a request is invoked or its response is
+/// written stay buffered in the parser (pipelining). They are parsed once that response was written,
+/// so responses leave in request order. Reading stops while more than
 /// `EventLoop.maxBufferedBytes` are buffered and resumes once the buffer drains.
 ///
 /// One timer covers every state: the idle keep-alive timeout, the header and body read timeouts, the
@@ -34,8 +34,8 @@ final class Connection: @unchecked Sendable {
         case invoking
         /// The response is being written.
         case writing
-        /// The write side is shut down after the last response; input is read and dropped until EOF
-        /// or `lingerMilliseconds`, so that the client reads the response instead of a reset.
+        /// The write side is shut down after the last response. Input is read and dropped until EOF or
+        /// `lingerMilliseconds`, so that the client reads the response instead of a reset.
         case lingering
         case closed
     }
@@ -224,7 +224,7 @@ final class Connection: @unchecked Sendable {
         body = []
         state = .readingBody
         armTimer(EventLoop.milliseconds(limits.bodyTimeoutSeconds))
-        // RFC 9110 section 10.1.1: answer 100 only when a body is still to come. A head the parser
+        // RFC 9110 section 10.1.1: send 100 only when a body is still to come. A head the parser
         // rejected (413 for a declared length over the limit) never reaches here, so it gets no 100.
         let bodyExpected: Bool
         switch head.framing {
@@ -297,7 +297,7 @@ final class Connection: @unchecked Sendable {
     }
 
     /// Starts the invocation task and the deadline timer. The task prefers the loop executor, so an
-    /// invocation that does not suspend elsewhere runs on the loop thread from start to response; a
+    /// invocation that does not suspend elsewhere runs on the loop thread from start to response. A
     /// `blocking` function prefers the blocking pool instead.
     private func invoke(_ function: ResolvedFunction, request: Request, context: Context) {
         state = .invoking
@@ -352,7 +352,7 @@ final class Connection: @unchecked Sendable {
 
     // MARK: Writing
 
-    /// Answers a request the parser rejected. The parser is finished, so the connection closes after
+    /// Writes the error response for a request the parser rejected. The parser is finished, so the connection closes after
     /// the response.
     private func reject(_ error: HTTPParseError) {
         eventLoop.metrics.recordHTTPError(status: error.status)
@@ -393,7 +393,7 @@ final class Connection: @unchecked Sendable {
         armTimer(EventLoop.milliseconds(limits.idleTimeoutSeconds))
 
         // NOTE: the body pointer escapes `withUnsafeBufferPointer`. It stays valid because `pendingBody`
-        // holds the array's storage, unmodified, until `didWrite` clears it.
+        // keeps the array's storage, unmodified, until `didWrite` clears it.
         let bodyBase = pendingBody.withUnsafeBufferPointer { UnsafeMutableRawPointer(mutating: $0.baseAddress) }
         var buffers = [
             uv_buf_init(UnsafeMutableRawPointer(headBuffer.base).assumingMemoryBound(to: CChar.self), UInt32(headBuffer.count)),

@@ -11,7 +11,7 @@ import TrellisRuntime
 /// `listen` run on the thread that calls `Gateway.start()`, which hands the loop over by starting the
 /// thread. Nothing here is process-wide, so a gateway can later run several loops side by side.
 ///
-/// Ownership: every handle's `data` (and `loop.data`) holds an unretained pointer to this object. The
+/// Ownership: every handle's `data` (and `loop.data`) contains an unretained pointer to this object. The
 /// thread's closure keeps the loop alive until `uv_run` returned, which happens only after every handle
 /// was closed, so no callback can see a freed `EventLoop`.
 final class EventLoop: @unchecked Sendable {
@@ -77,8 +77,8 @@ final class EventLoop: @unchecked Sendable {
         loop.deallocate()
     }
 
-    /// The most bytes a connection buffers beyond what it is working on before it stops reading:
-    /// 64 KiB of pipelined input plus room for one complete request head.
+    /// The maximum bytes a connection buffers before it stops reading: 64 KiB of pipelined input plus
+    /// room for one complete request head.
     var maxBufferedBytes: Int { 64 * 1024 + limits.requestLineBytes + limits.headerBytes }
 
     /// The bytes of `HTTP/1.1 100 Continue` with its empty line.
@@ -86,7 +86,7 @@ final class EventLoop: @unchecked Sendable {
         UnsafeRawBufferPointer(start: Self.continueResponse.utf8Start, count: Self.continueResponse.utf8CodeUnitCount)
     }
 
-    /// The `Date` value for this second.
+    /// Returns the `Date` field value for the current second.
     func currentDate() -> [UInt8] { dateCache.value(at: time(nil)) }
 
     // MARK: Listening

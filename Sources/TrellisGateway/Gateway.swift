@@ -9,7 +9,7 @@ import TrellisRuntime
 ///
 /// Threading: `start()` binds on the calling thread, then hands the loop to a new thread named
 /// `trellis-loop-0`. Handler tasks prefer that loop's `LoopExecutor`, so a handler that does not
-/// suspend elsewhere runs on the loop thread; functions declared `blocking` run on a pool of
+/// suspend elsewhere runs on the loop thread. Functions declared `blocking` run on a pool of
 /// `BlockingPoolExecutor.defaultThreadCount` threads. Every method of `Gateway` may be called from
 /// any thread.
 ///
@@ -82,7 +82,7 @@ public final class Gateway: Sendable {
         return boundPort
     }
 
-    /// Stops gracefully: closes the listener, makes `/healthz` answer 503, closes idle connections,
+    /// Stops gracefully: closes the listener, makes `/healthz` return 503, closes idle connections,
     /// lets in-flight requests finish with `Connection: close` for up to `grace` (default:
     /// `config.server.shutdownGraceSeconds`), then closes the rest, stops the loop and waits for its
     /// thread to finish. Returns at once when the gateway was never started; safe to call twice.

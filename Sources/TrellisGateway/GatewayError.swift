@@ -1,6 +1,6 @@
 import CUV
 
-/// Why `Gateway.start()` failed.
+/// The error `Gateway.start()` throws.
 public struct GatewayError: Error, Sendable, CustomStringConvertible {
     /// A stable name: `invalid_host`, `bind_failed`, `listen_failed`, `loop_failed` or `already_started`.
     public var code: String
@@ -13,7 +13,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// The libuv error name and text for a negative libuv status, such as `EADDRINUSE (address already in use)`.
+    /// Formats the libuv error name and text for a negative libuv status, such as `EADDRINUSE (address already in use)`.
     static func describe(_ status: Int32) -> String {
         "\(String(cString: uv_err_name(status))) (\(String(cString: uv_strerror(status))))"
     }

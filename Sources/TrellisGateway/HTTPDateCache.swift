@@ -10,7 +10,7 @@ struct HTTPDateCache {
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    /// The value for `now`, in seconds since the Unix epoch.
+    /// Returns the value for `now`, in seconds since the Unix epoch.
     mutating func value(at now: time_t) -> [UInt8] {
         if now != second {
             second = now

@@ -10,8 +10,8 @@ import Synchronization
 /// enqueued from each side; the two sides are not ordered against each other.
 ///
 /// Once `close()` ran, jobs are handed to the global concurrent executor so that tasks still alive
-/// (cancelled invocations that ignore cancellation) can finish; closures given to `runOnLoop` after
-/// that are dropped, since the loop's handles are gone.
+/// (cancelled invocations that ignore cancellation) can finish. Closures given to `runOnLoop` after
+/// that are dropped, because the loop's handles are gone.
 ///
 /// Thread safety: `enqueue` and `runOnLoop` may be called from any thread. Everything else, and the
 /// `local*` state, is confined to the loop thread.

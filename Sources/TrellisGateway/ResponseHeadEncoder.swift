@@ -6,7 +6,7 @@ import TrellisCore
 /// carry no body; RFC 9110 section 8.6 forbids it for 1xx and 204), `Date`, `X-Request-Id`, `Connection`, then the handler's fields.
 /// The handler's `Content-Length`, `Transfer-Encoding`, `Connection`, `Date` and `X-Request-Id` are
 /// dropped because the gateway sets them, and so is any field whose name is not a token or whose value
-/// holds CR, LF or NUL, since it would let a handler forge header lines.
+/// contains CR, LF or NUL, since it would let a handler forge header lines.
 enum ResponseHeadEncoder {
     /// True when a response with `status` carries no body whatever the method (RFC 9110 sections 6.4.1,
     /// 15.3.5 and 15.4.5).

@@ -1,17 +1,17 @@
 import TrellisCore
 import TrellisRuntime
 
-/// Where a request goes, decided from its method and target alone.
+/// The destination of a request, decided from its method and target alone.
 enum Route {
     /// A function invocation. `path` is the target's part after `/function/{name}` (empty or starting
     /// with `/`), `query` the text after `?`, neither percent-decoded.
     case function(ResolvedFunction, path: String, query: String)
     case builtin(BuiltinEndpoint)
-    /// 404 or 405, answered without running anything.
+    /// 404 or 405, sent without running anything.
     case rejected(HTTPError)
 }
 
-/// The gateway's own endpoints. Each answers GET and HEAD; other methods get 405.
+/// The gateway's own endpoints. Each accepts GET and HEAD; other methods get 405.
 enum BuiltinEndpoint: String, CaseIterable {
     case health = "/healthz"
     case functions = "/functions"
@@ -27,7 +27,7 @@ enum BuiltinEndpoint: String, CaseIterable {
 /// `h%65llo`. This keeps one spelling per function in logs, metrics and caches.
 struct Router: Sendable {
     static let functionPrefix = "/function/"
-    /// The most bytes of an unknown name quoted back in a 404 message.
+    /// The maximum bytes of an unknown name quoted back in a 404 message.
     static let maxQuotedNameBytes = 80
 
     let application: Application
@@ -70,7 +70,7 @@ struct Router: Sendable {
         return .function(function, path: subPath, query: query)
     }
 
-    /// The path and the query (without `?`) of an origin-form or absolute-form target. Any other form
+    /// Splits the path and the query (without `?`) of an origin-form or absolute-form target. Any other form
     /// gives its text as the path, which then matches no route.
     static func splitTarget(_ target: String) -> (path: String, query: String) {
         var pathAndQuery = Substring(target)

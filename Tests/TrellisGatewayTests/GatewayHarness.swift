@@ -17,6 +17,7 @@ struct GatewayHarness {
     /// - `blocker` (blocking): blocks its thread for 0.5 s.
     /// - `gated` (max concurrency 1): sleeps 0.6 s.
     /// - `slow`: sleeps 0.3 s.
+    /// - `hang`: sleeps 10 s (cancellable) under a 20 s timeout.
     static func start(_ configure: (inout ServerLimits) -> Void = { _ in }) throws -> GatewayHarness {
         let registry = FunctionRegistry()
         registry.register("hello") { _, _ in Response.text("hello") }
@@ -43,6 +44,11 @@ struct GatewayHarness {
             return Response.text("slow")
         }
 
+        registry.register("hang", options: FunctionOptions(timeout: .seconds(20))) { _, _ in
+            try await Task.sleep(for: .seconds(10))
+            return Response.text("hang")
+        }
+
         var config = RuntimeConfig()
         config.server.host = "127.0.0.1"
         config.server.port = 0
@@ -63,7 +69,7 @@ struct GatewayHarness {
         await gateway.shutdown(grace: .seconds(2))
     }
 
-    /// The value of the metric series `line` (name and labels as rendered), or nil when absent.
+    /// Returns the value of the metric `series` (name and labels as rendered), or nil when absent.
     func metric(_ series: String) -> Int? {
         for line in application.metrics.render().split(separator: "\n") where line.hasPrefix(series + " ") {
             return Int(line.dropFirst(series.count + 1))
@@ -72,11 +78,11 @@ struct GatewayHarness {
     }
 
     /// Polls `condition` every 10 ms for at most `seconds`; returns whether it became true.
-    func waitUntil(seconds: Double = 3, _ condition: () -> Bool) -> Bool {
+    func waitUntil(seconds: Double = 3, _ condition: () -> Bool) async -> Bool {
         let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while ContinuousClock.now < end {
             if condition() { return true }
-            usleep(10_000)
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return condition()
     }

@@ -41,7 +41,7 @@ import TrellisRuntime
         let harness = try GatewayHarness.start { $0.idleTimeoutSeconds = 0.3 }
         let client = try harness.connect(timeoutSeconds: 3)
         let start = ContinuousClock.now
-        #expect(client.readsEOF())
+        #expect(await client.readsEOF())
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(250))
         #expect(elapsed < .seconds(2))
@@ -51,9 +51,9 @@ import TrellisRuntime
     @Test func connectionsOverLimitClosed() async throws {
         let harness = try GatewayHarness.start { $0.maxConnections = 1 }
         let first = try harness.connect()
-        #expect(harness.waitUntil { harness.metric("trellis_open_connections") == 1 })
+        #expect(await harness.waitUntil { harness.metric("trellis_open_connections") == 1 })
         let second = try harness.connect(timeoutSeconds: 2)
-        #expect(second.readsEOF())
+        #expect(await second.readsEOF())
         #expect(harness.metric("trellis_connections_rejected_total") == 1)
         #expect(harness.metric("trellis_connections_total") == 2)
         #expect(harness.metric("trellis_open_connections") == 1)
@@ -64,11 +64,11 @@ import TrellisRuntime
     @Test func shutdownClosesIdleAndStopsListening() async throws {
         let harness = try GatewayHarness.start()
         let client = try harness.connect()
-        #expect(harness.waitUntil { harness.metric("trellis_open_connections") == 1 })
+        #expect(await harness.waitUntil { harness.metric("trellis_open_connections") == 1 })
         let start = ContinuousClock.now
         await harness.gateway.shutdown(grace: .seconds(5))
         #expect(ContinuousClock.now - start < .seconds(2))
-        #expect(client.readsEOF())
+        #expect(await client.readsEOF())
         #expect(harness.metric("trellis_open_connections") == 0)
         #expect(throws: TestClientError.self) { _ = try harness.connect() }
         #expect(harness.logs.all.contains { $0.message == "gateway stopped" })

@@ -29,7 +29,10 @@ enum TestClientError: Error, CustomStringConvertible {
 }
 
 /// A small blocking TCP client for 127.0.0.1. Every receive and send waits at most `timeoutSeconds`.
-final class TestClient {
+/// Receives run on a thread of their own (`readResponse`, `readsEOF` are async), so that a test waiting
+/// for bytes never blocks a thread of Swift's cooperative pool, which other tests and the gateway's
+/// shutdown need. One test uses a client at a time.
+final class TestClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
@@ -69,8 +72,17 @@ final class TestClient {
         }
     }
 
-    /// Reads one response. `forHead` says the request was HEAD, so no body follows the head.
-    func readResponse(forHead: Bool = false) throws -> TestResponse {
+    /// Reads one response. `forHead` means the request was HEAD, so no body follows the head.
+    func readResponse(forHead: Bool = false) async throws -> TestResponse {
+        try await offPool { try self.readResponseBlocking(forHead: forHead) }
+    }
+
+    /// True when the server closes the connection within the receive timeout with no more bytes sent.
+    func readsEOF() async -> Bool {
+        (try? await offPool { self.readsEOFBlocking() }) ?? false
+    }
+
+    private func readResponseBlocking(forHead: Bool) throws -> TestResponse {
         let separator = Array("\r\n\r\n".utf8)
         var headEnd = find(separator)
         while headEnd == nil {
@@ -97,8 +109,7 @@ final class TestClient {
         return response
     }
 
-    /// True when the server closes the connection within the receive timeout with no more bytes sent.
-    func readsEOF() -> Bool {
+    private func readsEOFBlocking() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -126,5 +137,12 @@ final class TestClient {
             throw TestClientError.system("recv failed: errno \(errno)")
         }
         buffer.append(contentsOf: chunk[..<count])
+    }
+}
+
+/// Runs `body` on a new thread and returns its result.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
