@@ -11,4 +11,7 @@
 #include <openssl/bn.h>
 #include <openssl/rand.h>
 #include <openssl/core_names.h>
+#include <openssl/rsa.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
 #endif

@@ -1,96 +1,260 @@
-// NOTE: this file fixes the parser's public interface; the implementation is not written yet and every
-// call traps. Replace the bodies, keep the signatures (or update every caller in the same change).
-
-/// Limits the parser enforces, with the status each one produces.
-public struct HTTPParserLimits: Sendable, Equatable {
-    /// Longest request line (method, target, version) in bytes, without CRLF; longer gets 414.
-    public var requestLineBytes: Int = 8 * 1024
-    /// Largest header block (all field lines with their CRLFs, without the request line); larger gets 431.
-    public var headerBytes: Int = 16 * 1024
-    /// Most header fields; more gets 431.
-    public var headerCount: Int = 100
-    /// Largest body in bytes, declared by Content-Length or summed over chunks; larger gets 413.
-    public var bodyBytes: Int = 1024 * 1024
-    /// Longest chunk extension (after the size, before CRLF) in bytes; longer gets 400.
-    public var chunkExtensionBytes: Int = 256
-
-    public init() {}
-}
-
-/// How the body of a request is framed (RFC 9112, section 6).
-public enum HTTPBodyFraming: Sendable, Equatable {
-    case none
-    case contentLength(Int)
-    case chunked
-}
-
-/// The request line and header fields of one request.
-public struct HTTPRequestHead: Sendable {
-    /// The method token as sent (case-sensitive, RFC 9110 section 9.1).
-    public var method: String
-    /// The request target as sent, for example `/function/hello?x=1`.
-    public var target: String
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
-    public var versionMinor: Int
-    /// Field lines in order, names as sent, values with surrounding whitespace removed.
-    public var headers: [(name: String, value: String)]
-    public var framing: HTTPBodyFraming
-    /// False when the client asked to close: HTTP/1.0 without `Connection: keep-alive`, or any
-    /// `Connection: close`.
-    public var keepAlive: Bool
-    /// True for `Expect: 100-continue`.
-    public var expectsContinue: Bool
-}
-
-/// A request the parser rejected. After any error the connection must be closed, since the parser no
-/// longer knows where the next request starts.
-public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// 400, 413, 414, 431, 501 (unsupported Transfer-Encoding) or 505 (unsupported HTTP version).
-    public var status: Int
-    /// A stable name such as `invalid_header_name` or `content_length_with_transfer_encoding`.
-    public var code: String
-    public var message: String
-
-    public init(status: Int, code: String, message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(status) \(code): \(message)" }
-}
-
-public enum HTTPParserEvent: Sendable {
-    case head(HTTPRequestHead)
-    /// A piece of the body, after chunked decoding.
-    case body([UInt8])
-    /// The request is complete; the next event belongs to the next request.
-    case end
-}
-
 /// A strict, incremental HTTP/1.1 request parser (RFC 9112).
 ///
 /// Feed bytes with `append`, then call `next()` until it returns nil (more bytes needed). Bytes after a
-/// complete request stay buffered for the next one, which is how pipelining works.
+/// complete request stay buffered for the next one, which is how pipelining works. Bytes may arrive in
+/// any split, down to one at a time, and the events are the same.
+///
+/// Strictness, and where it differs from what RFC 9112 merely allows:
+/// - Every line ends with CRLF. A bare LF or a CR not followed by LF is rejected with 400 everywhere,
+///   including in the empty lines before a request line.
+/// - Empty lines (CRLF) before a request line are skipped, as RFC 9112 section 2.2 recommends, so a
+///   client that sends CRLF after a body does not break the next request.
+/// - Obs-fold, whitespace before a field colon, duplicate Content-Length, Content-Length together with
+///   Transfer-Encoding, and any Transfer-Encoding but a single final `chunked` are rejected.
+///
+/// After a thrown error the parser is failed: every later `next()` throws the same error and `append`
+/// drops its bytes.
 public struct HTTPRequestParser: Sendable {
     public let limits: HTTPParserLimits
+
+    /// Received bytes. `buffer[readIndex...]` is not consumed yet.
+    private var buffer: [UInt8] = []
+    private var readIndex = 0
+    /// The index at which the search for the current line's CRLF resumes. The bytes from `readIndex` up to here are
+    /// known to contain no line end, so each byte of a line is searched once however it is split.
+    private var scanIndex = 0
+    private var phase = Phase.requestLine
+    private var head: HTTPHeadBuilder?
+    /// Field lines of the current request so far, headers and trailers together.
+    private var fieldLineCount = 0
+    /// Bytes of those field lines with their CRLFs.
+    private var fieldSectionBytes = 0
+    /// Decoded body bytes of the current chunked request so far.
+    private var chunkedBodyBytes = 0
+
+    /// Consumed bytes at the front of the buffer are removed once there are at least this many and
+    /// they are at least half of the buffer, so the cost of moving the rest stays amortized.
+    private static let compactionThreshold = 4096
+
+    private enum Phase: Sendable {
+        /// Before a request, or inside its request line.
+        case requestLine
+        case headerLines
+        case fixedBody(remaining: Int)
+        case chunkSizeLine
+        case chunkData(remaining: Int)
+        /// The CRLF after chunk data.
+        case chunkDataEnd
+        case trailerLines
+        /// The request is complete and `.end` has not been returned yet.
+        case messageEnd
+        case failed(HTTPParseError)
+    }
 
     public init(limits: HTTPParserLimits = HTTPParserLimits()) {
         self.limits = limits
     }
 
+    /// Buffers received bytes. Nothing is parsed until `next()`.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        fatalError("HTTPRequestParser is not implemented yet")
+        if case .failed = phase { return }
+        compactIfWorthwhile()
+        bytes.withMemoryRebound(to: UInt8.self) { buffer.append(contentsOf: $0) }
+    }
+
+    /// Buffers received bytes. Nothing is parsed until `next()`.
+    public mutating func append(_ bytes: [UInt8]) {
+        if case .failed = phase { return }
+        compactIfWorthwhile()
+        buffer.append(contentsOf: bytes)
     }
 
     /// The next event, or nil when more input is needed. After a thrown error the parser is finished.
     public mutating func next() throws(HTTPParseError) -> HTTPParserEvent? {
-        fatalError("HTTPRequestParser is not implemented yet")
+        do {
+            return try advance()
+        } catch {
+            phase = .failed(error)
+            head = nil
+            throw error
+        }
     }
 
     /// Bytes received but not yet consumed by `next()`.
-    public var bufferedByteCount: Int { 0 }
+    public var bufferedByteCount: Int { buffer.count - readIndex }
 
-    /// True between a `.head` and its `.end`, and while a partial request is buffered.
-    public var isInsideRequest: Bool { false }
+    /// Bytes in storage, consumed ones included, which tests use to check compaction.
+    var storedByteCount: Int { buffer.count }
+
+    /// True between a `.head` and its `.end`, and while a partial request is buffered. False after an
+    /// error.
+    public var isInsideRequest: Bool {
+        switch phase {
+        case .requestLine: return buffer.count > readIndex
+        case .failed: return false
+        default: return true
+        }
+    }
+
+    private mutating func compactIfWorthwhile() {
+        guard readIndex > 0 else { return }
+        if readIndex == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+        } else if readIndex >= Self.compactionThreshold && readIndex * 2 >= buffer.count {
+            buffer.removeSubrange(0..<readIndex)
+        } else {
+            return
+        }
+        scanIndex -= readIndex
+        readIndex = 0
+    }
+
+    /// Runs the state machine until it has an event or needs more bytes.
+    private mutating func advance() throws(HTTPParseError) -> HTTPParserEvent? {
+        while true {
+            switch phase {
+            case .failed(let error):
+                throw error
+
+            case .requestLine:
+                guard let line = try nextLine() else {
+                    if scanIndex - readIndex > limits.requestLineBytes {
+                        throw .requestLineTooLong(limit: limits.requestLineBytes)
+                    }
+                    return nil
+                }
+                // RFC 9112 section 2.2: a server should ignore at least one empty line before a request.
+                if line.isEmpty { continue }
+                if line.count > limits.requestLineBytes { throw .requestLineTooLong(limit: limits.requestLineBytes) }
+                head = HTTPHeadBuilder(requestLine: try HTTPRequestLine(parsing: buffer[line]))
+                fieldLineCount = 0
+                fieldSectionBytes = 0
+                chunkedBodyBytes = 0
+                phase = .headerLines
+
+            case .headerLines:
+                guard let line = try nextFieldLine() else { return nil }
+                if line.isEmpty { return .head(try finishHead()) }
+                try head?.add(HTTPFieldLine(parsing: buffer[line]))
+
+            case .fixedBody(let remaining):
+                let count = min(remaining, buffer.count - readIndex)
+                if count == 0 { return nil }
+                let piece = Array(buffer[readIndex..<(readIndex + count)])
+                consume(count)
+                phase = remaining == count ? .messageEnd : .fixedBody(remaining: remaining - count)
+                return .body(piece)
+
+            case .chunkSizeLine:
+                guard let line = try nextLine() else {
+                    try HTTPChunkSizeLine.checkPartial(
+                        buffer[readIndex..<scanIndex], extensionLimit: limits.chunkExtensionBytes)
+                    return nil
+                }
+                let size = try HTTPChunkSizeLine.parse(buffer[line], extensionLimit: limits.chunkExtensionBytes)
+                if size == 0 {
+                    phase = .trailerLines
+                    continue
+                }
+                // Checked before the chunk's data arrives. Both terms are below 2^60, so no overflow.
+                chunkedBodyBytes += size
+                if chunkedBodyBytes > limits.bodyBytes { throw .bodyTooLarge(limit: limits.bodyBytes) }
+                phase = .chunkData(remaining: size)
+
+            case .chunkData(let remaining):
+                let count = min(remaining, buffer.count - readIndex)
+                if count == 0 { return nil }
+                let piece = Array(buffer[readIndex..<(readIndex + count)])
+                consume(count)
+                phase = remaining == count ? .chunkDataEnd : .chunkData(remaining: remaining - count)
+                return .body(piece)
+
+            case .chunkDataEnd:
+                // RFC 9112 section 7.1: chunk data is followed by CRLF.
+                let available = buffer.count - readIndex
+                if available == 0 { return nil }
+                if buffer[readIndex] != HTTPSyntax.cr { throw .missingChunkCRLF }
+                if available == 1 { return nil }
+                if buffer[readIndex + 1] != HTTPSyntax.lf { throw .missingChunkCRLF }
+                consume(2)
+                phase = .chunkSizeLine
+
+            case .trailerLines:
+                // RFC 9112 section 7.1.2: trailer fields are checked like header fields, then dropped.
+                guard let line = try nextFieldLine() else { return nil }
+                if line.isEmpty {
+                    phase = .messageEnd
+                    continue
+                }
+                _ = try HTTPFieldLine(parsing: buffer[line])
+
+            case .messageEnd:
+                phase = .requestLine
+                head = nil
+                return .end
+            }
+        }
+    }
+
+    /// Ends the field section: builds the head and picks the body phase from its framing.
+    private mutating func finishHead() throws(HTTPParseError) -> HTTPRequestHead {
+        guard let head else { preconditionFailure("field lines are parsed only after a request line") }
+        let result = try head.finish(limits: limits)
+        switch result.framing {
+        case .none, .contentLength(0): phase = .messageEnd
+        case .contentLength(let length): phase = .fixedBody(remaining: length)
+        case .chunked: phase = .chunkSizeLine
+        }
+        return result
+    }
+
+    /// Returns the next complete line without its CRLF and consumes it, or nil when its end has not
+    /// arrived. Throws on a bare CR or LF.
+    private mutating func nextLine() throws(HTTPParseError) -> Range<Int>? {
+        var index = scanIndex
+        let end = buffer.count
+        while index < end {
+            let byte = buffer[index]
+            if byte == HTTPSyntax.lf { throw .bareLF }
+            if byte == HTTPSyntax.cr {
+                // A CR at the end of the buffer waits for the next byte, and the scan resumes at it.
+                guard index + 1 < end else {
+                    scanIndex = index
+                    return nil
+                }
+                guard buffer[index + 1] == HTTPSyntax.lf else { throw .bareCR }
+                let line = readIndex..<index
+                readIndex = index + 2
+                scanIndex = readIndex
+                return line
+            }
+            index += 1
+        }
+        scanIndex = end
+        return nil
+    }
+
+    /// Returns the next header or trailer line like `nextLine()`, and counts it against
+    /// `limits.headerBytes` and `limits.headerCount`. A partial line already over the byte budget is
+    /// rejected before its end arrives.
+    private mutating func nextFieldLine() throws(HTTPParseError) -> Range<Int>? {
+        guard let line = try nextLine() else {
+            if fieldSectionBytes + (scanIndex - readIndex) > limits.headerBytes {
+                throw .headerBlockTooLarge(limit: limits.headerBytes)
+            }
+            return nil
+        }
+        if line.isEmpty { return line }
+
+        fieldLineCount += 1
+        fieldSectionBytes += line.count + 2
+        if fieldSectionBytes > limits.headerBytes { throw .headerBlockTooLarge(limit: limits.headerBytes) }
+        if fieldLineCount > limits.headerCount { throw .tooManyHeaders(limit: limits.headerCount) }
+        return line
+    }
+
+    private mutating func consume(_ count: Int) {
+        readIndex += count
+        scanIndex = readIndex
+    }
 }

@@ -6,6 +6,9 @@ struct DecoratorCatalog {
     /// Built-in types by config name.
     static let builtIn: [(type: String, factory: DecoratorFactory)] = [
         (LoggingDecorator.configType, LoggingDecorator.make),
+        (RateLimitDecorator.configType, RateLimitDecorator.make),
+        (APIKeyDecorator.configType, APIKeyDecorator.make),
+        (JWTDecorator.configType, JWTDecorator.make),
     ]
 
     private var factories: [String: DecoratorFactory] = [:]

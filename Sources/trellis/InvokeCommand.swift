@@ -75,12 +75,12 @@ enum InvokeCommand {
 
         let context = application.makeContext(for: function, incomingRequestID: request.headers["X-Request-Id"])
         let response = await function.invokeWithDeadline(request, context: context)
-        print("HTTP \(response.status)")
-        for field in response.headers { print("\(field.name): \(field.value)") }
-        print("X-Request-Id: \(context.requestID)")
-        print("")
-        FileHandle.standardOutput.write(Data(response.body))
-        if let last = response.body.last, last != UInt8(ascii: "\n") { print("") }
+        var head = "HTTP \(response.status)\n"
+        for field in response.headers { head += "\(field.name): \(field.value)\n" }
+        head += "X-Request-Id: \(context.requestID)\n\n"
+        var output = Array(head.utf8) + response.body
+        if let last = response.body.last, last != UInt8(ascii: "\n") { output.append(UInt8(ascii: "\n")) }
+        FileHandle.standardOutput.write(Data(output))
         return response.status >= 400 ? ExitStatus.failure : ExitStatus.success
     }
 

@@ -1,0 +1,153 @@
+import TrellisCore
+
+/// Lets a request through when it carries one of the configured API keys, and sets
+/// `context.principal` to the key's id with scheme `apiKey`.
+///
+/// The key is read from `Authorization: Bearer <key>` (scheme in any letter case) or, when `header` is
+/// set, from that field as well. A request that sends a key in both, or sends either field twice, gets
+/// 400, because RFC 6750, section 2, allows one method per request.
+///
+/// The presented key is hashed with SHA-256 and the digest is compared with every configured digest
+/// in constant time, without stopping at a match, so the response time does not show which key or
+/// how many bytes matched. Keys longer than `maxKeyBytes` are rejected before hashing.
+///
+/// A valid key that lacks one of `requiredScopes` gets 403. Neither the key nor part of it is written
+/// to an error message or a log line.
+public struct APIKeyDecorator: Decorator {
+    /// The default maximum key length, in bytes.
+    public static let defaultMaxKeyBytes = 512
+
+    public let name = "apiKey"
+    public let keys: [APIKey]
+    /// A field read in addition to `Authorization`, such as `X-API-Key`, or nil.
+    public let header: String?
+    public let requiredScopes: [String]
+    public let maxKeyBytes: Int
+    /// The `realm` of the `WWW-Authenticate` challenge. Default `trellis`.
+    public let realm: String
+    private let metrics: AuthDecoratorMetrics?
+
+    static let failureCodes = ["missing_credentials", "ambiguous_credentials", "invalid_credentials", "insufficient_scope"]
+
+    /// Builds the decorator. `metrics` receives the auth counters, labelled with `functionName` or,
+    /// when that is nil, with the function of each request; nil records nothing.
+    ///
+    /// Throws when `keys` is empty, two keys share an id or a digest, `header` is not a valid field name
+    /// or is `Authorization`, `maxKeyBytes` is below 1, or `realm` or a scope cannot be quoted in a
+    /// challenge. Errors name the field as a path relative to the decorator, such as `keys[1].id`.
+    public init(
+        keys: [APIKey], header: String? = nil, requiredScopes: [String] = [], maxKeyBytes: Int = defaultMaxKeyBytes,
+        realm: String = "trellis", metrics: MetricsRegistry? = nil, functionName: String? = nil
+    ) throws(ConfigError) {
+        guard !keys.isEmpty else { throw ConfigError(field: "keys", "must list at least one key") }
+        for (index, key) in keys.enumerated() {
+            if let earlier = keys[..<index].firstIndex(where: { $0.id == key.id }) {
+                throw ConfigError(field: "keys[\(index)].id", "\"\(key.id)\" is already the id of keys[\(earlier)]")
+            }
+            if let earlier = keys[..<index].firstIndex(where: { Digest.constantTimeEqual($0.digest, key.digest) }) {
+                throw ConfigError(field: "keys[\(index)]", "is the same key as keys[\(earlier)]; give each caller its own key")
+            }
+        }
+        if let header {
+            guard Self.isFieldName(header), header.lowercased() != "authorization" else {
+                throw ConfigError(
+                    field: "header", "must be a header field name other than Authorization, such as X-API-Key, found \"\(header)\"")
+            }
+        }
+        guard maxKeyBytes >= 1 else { throw ConfigError(field: "maxKeyBytes", "must be at least 1, found \(maxKeyBytes)") }
+        try AuthDecoratorSettings.checkRealm(realm, field: "realm")
+        try AuthDecoratorSettings.checkScopes(requiredScopes, field: "requiredScopes")
+
+        self.keys = keys
+        self.header = header
+        self.requiredScopes = requiredScopes
+        self.maxKeyBytes = maxKeyBytes
+        self.realm = realm
+        self.metrics = metrics.map {
+            AuthDecoratorMetrics(registry: $0, decorator: "apiKey", reasons: Self.failureCodes, functionName: functionName)
+        }
+    }
+
+    public func handle(_ request: Request, context: Context, next: Handler) async throws -> Response {
+        let principal: Principal
+        do {
+            principal = try authenticate(request)
+        } catch {
+            metrics?.recordFailure(function: context.functionName, reason: error.code)
+            // Debug, not info: the logging decorator's line already records the 401 or 403, and under a
+            // credential-guessing attack a second line per request would double the log volume.
+            context.logger.debug("authentication failed", [("decorator", .string(name)), ("reason", .string(error.code))])
+            throw error.httpError(realm: realm)
+        }
+        metrics?.recordSuccess(function: context.functionName)
+        context.logger.debug("authenticated", [("decorator", .string(name)), ("principal", .string(principal.id))])
+        context.principal = principal
+        return try await next(request, context)
+    }
+
+    /// Finds the key the request presents and checks its scopes.
+    public func authenticate(_ request: Request) throws(AuthDecoratorFailure) -> Principal {
+        let presented = try presentedKey(in: request.headers)
+        guard presented.utf8.count <= maxKeyBytes else {
+            throw AuthDecoratorFailure.invalidCredentials("The API key is longer than \(maxKeyBytes) bytes")
+        }
+
+        let digest = Digest.sha256(presented)
+        var match: APIKey?
+        for key in keys {
+            // Every digest is compared, so the time spent does not depend on where the match is.
+            let equal = Digest.constantTimeEqual(key.digest, digest)
+            if equal && match == nil { match = key }
+        }
+        guard let match else { throw AuthDecoratorFailure.invalidCredentials("The API key is not valid") }
+
+        guard requiredScopes.allSatisfy(match.scopes.contains) else {
+            throw AuthDecoratorFailure(
+                .insufficientScope, code: "insufficient_scope", detail: "The API key lacks a required scope",
+                requiredScopes: requiredScopes)
+        }
+        return Principal(id: match.id, scheme: "apiKey")
+    }
+
+    private func presentedKey(in headers: Headers) throws(AuthDecoratorFailure) -> String {
+        let bearer = try AuthDecoratorCredentials.bearerToken(in: headers)
+        var custom: String?
+        if let header {
+            let values = headers.values(for: header)
+            guard values.count <= 1 else {
+                throw AuthDecoratorFailure(
+                    .invalidRequest, code: "ambiguous_credentials", detail: "The API key field was sent more than once")
+            }
+            custom = values.first?.trimmingSpaces()
+        }
+        switch (bearer, custom) {
+        case (nil, nil):
+            throw AuthDecoratorFailure.missingCredentials
+        case (.some, .some):
+            throw AuthDecoratorFailure(
+                .invalidRequest, code: "ambiguous_credentials", detail: "An API key was sent in two header fields")
+        case (let key?, nil), (nil, let key?):
+            guard !key.isEmpty else { throw AuthDecoratorFailure.invalidCredentials("The API key is empty") }
+            return key
+        }
+    }
+
+    /// True for an RFC 9110 field name: one or more `tchar`s.
+    private static func isFieldName(_ name: String) -> Bool {
+        let symbols = Array("!#$%&'*+-.^_`|~".utf8)
+        return !name.isEmpty && name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || symbols.contains(byte)
+        }
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces and tabs.
+    fileprivate func trimmingSpaces() -> String {
+        var bytes = Substring(self).utf8[...]
+        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes.removeFirst() }
+        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

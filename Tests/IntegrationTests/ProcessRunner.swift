@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+/// Runs the built `trellis` binary as a child process, with a time limit.
+struct ProcessRunner {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// `trellis` next to the test bundle: `swift build --build-tests` builds it into the same folder.
+    static var trellisPath: String {
+        let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            bundleFolder.appendingPathComponent("trellis").path,
+            bundleFolder.deletingLastPathComponent().appendingPathComponent("trellis").path,
+            FileManager.default.currentDirectoryPath + "/.build/debug/trellis",
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    /// The repository root, where `runtime/trellis.json` lives: `swift test` runs in the package folder.
+    static var repositoryRoot: String { FileManager.default.currentDirectoryPath }
+
+    /// Runs `trellis arguments` to completion, killing it after `timeout`.
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, timeout: Duration = .seconds(60)
+    ) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: trellisPath)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
+        var merged = ProcessInfo.processInfo.environment
+        merged.removeValue(forKey: "TRELLIS_CONFIG")
+        merged.removeValue(forKey: "PORT")
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        let output = Pipe()
+        let errors = Pipe()
+        let input = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+
+        // Read both pipes on other threads so a full pipe cannot block the child.
+        let stdoutData = ReadAll(output.fileHandleForReading)
+        let stderrData = ReadAll(errors.fileHandleForReading)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            Issue.record("trellis \(arguments.joined(separator: " ")) ran past \(timeout) and was terminated")
+        }
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: stdoutData.wait(), stderr: stderrData.wait())
+    }
+}
+
+/// Reads a file handle to its end on a background thread.
+final class ReadAll: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    func wait() -> String {
+        done.wait()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
