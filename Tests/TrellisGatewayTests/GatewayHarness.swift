@@ -1,0 +1,89 @@
+import Foundation
+import TrellisCore
+import TrellisGateway
+import TrellisRuntime
+
+/// A real gateway on 127.0.0.1, port 0, serving the test functions below.
+struct GatewayHarness {
+    let gateway: Gateway
+    let port: Int
+    let application: Application
+    let logs: MemoryLogSink
+
+    /// Test functions:
+    /// - `hello` (GET, POST): 200 `hello`.
+    /// - `echo` (POST): the body back, with `X-Path` and `X-Query` set from the request.
+    /// - `sleepy`: sleeps 5 s (cancellable) under a 0.2 s timeout.
+    /// - `blocker` (blocking): blocks its thread for 0.5 s.
+    /// - `gated` (max concurrency 1): sleeps 0.6 s.
+    /// - `slow`: sleeps 0.3 s.
+    /// - `hang`: sleeps 10 s (cancellable) under a 20 s timeout.
+    static func start(_ configure: (inout ServerLimits) -> Void = { _ in }) throws -> GatewayHarness {
+        let registry = FunctionRegistry()
+        registry.register("hello") { _, _ in Response.text("hello") }
+        registry.register("echo", options: FunctionOptions(methods: ["POST"])) { request, _ in
+            var response = Response(status: 200, body: request.body)
+            response.headers.add("X-Path", request.path)
+            response.headers.add("X-Query", request.query)
+            return response
+        }
+        registry.register("sleepy", options: FunctionOptions(timeout: .milliseconds(200))) { _, _ in
+            try await Task.sleep(for: .seconds(5))
+            return Response.text("late")
+        }
+        registry.register("blocker", options: FunctionOptions(blocking: true)) { _, _ in
+            usleep(500_000)
+            return Response.text("unblocked")
+        }
+        registry.register("gated", options: FunctionOptions(maxConcurrency: 1)) { _, _ in
+            try await Task.sleep(for: .milliseconds(600))
+            return Response.text("gated")
+        }
+        registry.register("slow") { _, _ in
+            try await Task.sleep(for: .milliseconds(300))
+            return Response.text("slow")
+        }
+
+        registry.register("hang", options: FunctionOptions(timeout: .seconds(20))) { _, _ in
+            try await Task.sleep(for: .seconds(10))
+            return Response.text("hang")
+        }
+
+        var config = RuntimeConfig()
+        config.server.host = "127.0.0.1"
+        config.server.port = 0
+        config.server.shutdownGraceSeconds = 2
+        configure(&config.server.limits)
+        let logs = MemoryLogSink()
+        let application = try Application.build(registry: registry, config: config, logSink: logs)
+        let gateway = Gateway(application: application)
+        let port = try gateway.start()
+        return GatewayHarness(gateway: gateway, port: port, application: application, logs: logs)
+    }
+
+    func connect(timeoutSeconds: Double = 5) throws -> TestClient {
+        try TestClient(port: port, timeoutSeconds: timeoutSeconds)
+    }
+
+    func stop() async {
+        await gateway.shutdown(grace: .seconds(2))
+    }
+
+    /// Returns the value of the metric `series` (name and labels as rendered), or nil when absent.
+    func metric(_ series: String) -> Int? {
+        for line in application.metrics.render().split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Int(line.dropFirst(series.count + 1))
+        }
+        return nil
+    }
+
+    /// Polls `condition` every 10 ms for at most `seconds`; returns whether it became true.
+    func waitUntil(seconds: Double = 3, _ condition: () -> Bool) async -> Bool {
+        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while ContinuousClock.now < end {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+}
