@@ -37,6 +37,7 @@ run: build
 	$(SWIFT) run --skip-build trellis serve --config $(CONFIG)
 
 test: test-deps
+	$(SWIFT) build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

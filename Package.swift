@@ -27,14 +27,19 @@ let package = Package(
         .target(name: "Functions", dependencies: ["TrellisCore", "TrellisDecorators"], path: "functions"),
         .executableTarget(name: "trellis", dependencies: ["TrellisGateway", "TrellisRuntime", "Functions"]),
 
+        // A socket client shared by the gateway and integration tests.
+        .target(name: "TrellisTestSupport", path: "Tests/TrellisTestSupport"),
         .testTarget(name: "TrellisCoreTests", dependencies: ["TrellisCore"]),
         .testTarget(name: "TrellisHTTPTests", dependencies: ["TrellisHTTP"], resources: [.copy("Corpus")]),
         .testTarget(name: "TrellisDecoratorsTests", dependencies: ["TrellisDecorators", "TrellisCore"]),
         .testTarget(name: "TrellisRuntimeTests", dependencies: ["TrellisRuntime", "Functions"]),
-        .testTarget(name: "TrellisGatewayTests", dependencies: ["TrellisGateway", "TrellisRuntime", "Functions"]),
+        .testTarget(
+            name: "TrellisGatewayTests", dependencies: ["TrellisGateway", "TrellisRuntime", "Functions", "TrellisTestSupport"]),
         .testTarget(name: "FunctionsTests", dependencies: ["Functions", "TrellisRuntime"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TrellisGateway", "TrellisRuntime", "TrellisDecorators", "TrellisCore", "Functions"]),
+            dependencies: [
+                "TrellisGateway", "TrellisRuntime", "TrellisDecorators", "TrellisCore", "Functions", "TrellisTestSupport",
+            ]),
     ]
 )

@@ -10,10 +10,17 @@ enum ExitStatus {
 }
 
 enum Output {
-    static func standardError(_ text: String) {
+    /// Writes `text` and a line break to standard error with one unbuffered write.
+    static func standardError(_ text: String) { writeLine(text, to: STDERR_FILENO) }
+
+    /// Writes `text` and a line break to standard output with one unbuffered write, so it cannot be
+    /// reordered with the log lines the server writes to the same descriptor.
+    static func standardOutput(_ text: String) { writeLine(text, to: STDOUT_FILENO) }
+
+    private static func writeLine(_ text: String, to fileDescriptor: Int32) {
         var line = text
         if !line.hasSuffix("\n") { line += "\n" }
-        line.withUTF8 { bytes in _ = Glibc.write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
+        line.withUTF8 { bytes in _ = Glibc.write(fileDescriptor, bytes.baseAddress, bytes.count) }
     }
 
     /// Columns padded to the widest cell, two spaces apart.

@@ -1,9 +1,22 @@
+import TrellisGateway
 import TrellisRuntime
 
-// NOTE: temporary until the gateway lands; Server.swift.pending is the real one.
 enum Server {
+    /// Starts the gateway, prints the startup table and URL, and blocks until SIGTERM or SIGINT.
     static func serve(_ application: Application, host: String?, port: Int?) -> Int32 {
-        Output.standardError("trellis serve: the gateway is not built yet")
-        return ExitStatus.failure
+        let gateway = Gateway(application: application, host: host, port: port)
+        let boundPort: Int
+        do {
+            boundPort = try gateway.start()
+        } catch {
+            Output.standardError("trellis serve: \(error)")
+            return ExitStatus.failure
+        }
+        let shownHost = host ?? application.config.server.host
+        let urlHost = shownHost.contains(":") ? "[\(shownHost)]" : shownHost
+        // Written unbuffered, so that a supervisor reading a pipe sees the port at once.
+        Output.standardOutput(ApplicationLoader.functionTable(application))
+        Output.standardOutput("\nTrellis listening on http://\(urlHost):\(boundPort)  (port \(boundPort))")
+        return gateway.runUntilSignal()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrellisTestSupport
 import TrellisCore
 import TrellisDecorators
 
@@ -29,23 +30,23 @@ import TrellisDecorators
     static var now: Int { Int(Date().timeIntervalSince1970) }
 
     @Test func apiKeyMissingWrongAndValid() async throws {
-        try await withGateway(config: Self.config, environment: Self.environment) { gateway in
-            let missing = try RawHTTPClient.request(port: gateway.port, "POST", "/function/stats", body: Self.statsBody)
+        try await withGateway(config: Self.config, environment: Self.environment) { (gateway: RunningGateway) async throws in
+            let missing = try await TestClient.request(port: gateway.port, "POST", "/function/stats", body: Self.statsBody)
             #expect(missing.status == 401)
             #expect(missing.header("WWW-Authenticate") == #"Bearer realm="trellis""#)
             #expect(try JSON.parse(missing.body)["error"] == "missing_credentials")
 
-            let wrong = try RawHTTPClient.request(
+            let wrong = try await TestClient.request(
                 port: gateway.port, "POST", "/function/stats", headers: [("X-API-Key", "not-the-key")], body: Self.statsBody)
             #expect(wrong.status == 401)
             #expect(wrong.header("WWW-Authenticate")?.contains(#"error="invalid_token""#) == true)
 
-            let viaHeader = try RawHTTPClient.request(
+            let viaHeader = try await TestClient.request(
                 port: gateway.port, "POST", "/function/stats", headers: [("X-API-Key", Self.apiKey)], body: Self.statsBody)
             #expect(viaHeader.status == 200)
             #expect(try JSON.parse(viaHeader.body)["mean"] == 2)
 
-            let viaBearer = try RawHTTPClient.request(
+            let viaBearer = try await TestClient.request(
                 port: gateway.port, "POST", "/function/stats", headers: [("Authorization", "Bearer ops-key-from-env")],
                 body: Self.statsBody)
             #expect(viaBearer.status == 200)
@@ -56,9 +57,9 @@ import TrellisDecorators
     }
 
     @Test func validJWTReachesHandlerWithClaims() async throws {
-        try await withGateway(config: Self.config, environment: Self.environment) { gateway in
+        try await withGateway(config: Self.config, environment: Self.environment) { (gateway: RunningGateway) async throws in
             let token = Self.token(claims: #"{"sub":"ada","name":"Ada","iss":"it","scope":"read write","exp":\#(Self.now + 600)}"#)
-            let response = try RawHTTPClient.request(
+            let response = try await TestClient.request(
                 port: gateway.port, "GET", "/function/profile", headers: [("Authorization", "Bearer \(token)")])
             #expect(response.status == 200)
             let body = try JSON.parse(response.body)
@@ -78,15 +79,15 @@ import TrellisDecorators
         ("future nbf", #"{"alg":"HS256"}"#, "nbf", 600, secret),
     ])
     func badJWTGets401(label: String, header: String, claim: String, offset: Int, key: String) async throws {
-        try await withGateway(config: Self.config, environment: Self.environment) { gateway in
+        try await withGateway(config: Self.config, environment: Self.environment) { (gateway: RunningGateway) async throws in
             var claims = #"{"sub":"mallory","iss":"it","\#(claim)":\#(Self.now + offset)"#
             if claim != "exp" { claims += #","exp":\#(Self.now + 3600)"# }
             claims += "}"
             var token = Self.token(header: header, claims: claims, key: key)
             if label == "alg none" { token = String(token[..<token.lastIndex(of: ".")!]) + "." }
-            let response = try RawHTTPClient.request(
+            let response = try await TestClient.request(
                 port: gateway.port, "GET", "/function/profile", headers: [("Authorization", "Bearer \(token)")])
-            #expect(response.status == 401, "\(label): \(response.bodyText)")
+            #expect(response.status == 401, "\(label): \(response.text)")
             #expect(response.header("WWW-Authenticate")?.hasPrefix("Bearer") == true, "\(label)")
             let text = gateway.logs.jsonLines.joined(separator: "\n")
             #expect(!text.contains(token), "\(label): the token reached the log")

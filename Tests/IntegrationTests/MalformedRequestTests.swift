@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrellisTestSupport
 import TrellisCore
 
 /// Malformed, smuggling and over-limit requests against the real gateway: each must get its RFC 9112
@@ -77,60 +78,60 @@ import TrellisCore
 
     @Test(arguments: cases)
     func rejectedWithStatusAndClosed(_ testCase: Case) async throws {
-        try await withGateway(config: "{}") { gateway in
-            let client = try RawHTTPClient(port: gateway.port)
+        try await withGateway(config: "{}") { (gateway: RunningGateway) async throws in
+            let client = try TestClient(port: gateway.port)
             try client.send(testCase.request)
-            let response = try client.readResponse()
-            #expect(response.status == testCase.status, "\(testCase.name): \(response.bodyText)")
+            let response = try await client.readResponse()
+            #expect(response.status == testCase.status, "\(testCase.name): \(response.text)")
             #expect(response.header("Connection") == "close", "\(testCase.name)")
             #expect(response.header("Content-Type") == "application/json", "\(testCase.name)")
             let body = try JSON.parse(response.body)
             #expect(body["error"]?.stringValue?.isEmpty == false, "\(testCase.name)")
-            #expect(client.isClosedByServer(), "\(testCase.name): connection left open")
+            #expect(await client.readsEOF(), "\(testCase.name): connection left open")
         }
     }
 
     @Test func chunkedBodyOverLimitGets413() async throws {
-        try await withGateway(config: #"{"server": {"limits": {"bodyBytes": 1024}}}"#) { gateway in
-            let client = try RawHTTPClient(port: gateway.port)
+        try await withGateway(config: #"{"server": {"limits": {"bodyBytes": 1024}}}"#) { (gateway: RunningGateway) async throws in
+            let client = try TestClient(port: gateway.port)
             let chunk = String(repeating: "x", count: 600)
             try client.send(Self.head + "Transfer-Encoding: chunked\r\n\r\n258\r\n\(chunk)\r\n258\r\n\(chunk)\r\n0\r\n\r\n")
-            let response = try client.readResponse()
+            let response = try await client.readResponse()
             #expect(response.status == 413)
-            #expect(client.isClosedByServer())
+            #expect(await client.readsEOF())
         }
     }
 
     @Test func oversizedBodyGetsNo100Continue() async throws {
-        try await withGateway(config: "{}") { gateway in
-            let client = try RawHTTPClient(port: gateway.port)
+        try await withGateway(config: "{}") { (gateway: RunningGateway) async throws in
+            let client = try TestClient(port: gateway.port)
             try client.send(Self.head + "Content-Length: 2000000\r\nExpect: 100-continue\r\n\r\n")
-            let response = try client.readResponse()
+            let response = try await client.readResponse()
             #expect(response.status == 413)
-            #expect(client.isClosedByServer())
+            #expect(await client.readsEOF())
         }
     }
 
     @Test func slowHeaderSenderGets408() async throws {
-        try await withGateway(config: #"{"server": {"limits": {"headerTimeoutSeconds": 0.3}}}"#) { gateway in
-            let client = try RawHTTPClient(port: gateway.port)
+        try await withGateway(config: #"{"server": {"limits": {"headerTimeoutSeconds": 0.3}}}"#) { (gateway: RunningGateway) async throws in
+            let client = try TestClient(port: gateway.port)
             let start = ContinuousClock.now
             try client.send("GET /function/hello HTTP/1.1\r\nHo")
-            let response = try client.readResponse()
+            let response = try await client.readResponse()
             #expect(response.status == 408)
             #expect(ContinuousClock.now - start < .seconds(3))
-            #expect(client.isClosedByServer())
+            #expect(await client.readsEOF())
         }
     }
 
     @Test func smuggledRequestIsNeverServed() async throws {
         // If the gateway honoured Content-Length here, the chunked body would be read as a second request.
-        try await withGateway(config: #"{"defaults": {"decorators": [{"type": "logging"}]}}"#) { gateway in
-            let client = try RawHTTPClient(port: gateway.port)
+        try await withGateway(config: #"{"defaults": {"decorators": [{"type": "logging"}]}}"#) { (gateway: RunningGateway) async throws in
+            let client = try TestClient(port: gateway.port)
             try client.send(
                 Self.head + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /function/hello HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try client.readResponse().status == 400)
-            #expect(client.isClosedByServer())
+            #expect(try await client.readResponse().status == 400)
+            #expect(await client.readsEOF())
             #expect(gateway.logLines.filter { $0["msg"] == "invocation" }.isEmpty)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrellisTestSupport
 import TrellisCore
 
 @Suite struct MetricsIntegrationTests {
@@ -12,7 +13,7 @@ import TrellisCore
             for family in text_string_to_metric_families(sys.stdin.read()):
                 for sample in family.samples:
                     labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
-                    print(f"{family.type} {sample.name}{{{labels}}} {sample.value}")
+                    print(f"{family.type} {sample.name}{{{labels}}} {float(sample.value)}")
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -34,16 +35,16 @@ import TrellisCore
     }
 
     @Test func metricsParseAsPrometheusText() async throws {
-        try await withGateway(config: #"{"functions": {"hello": {"decorators": [{"type": "rateLimit", "capacity": 1, "refillPerSecond": 0.01}]}}}"#) { gateway in
-            #expect(try RawHTTPClient.request(port: gateway.port, "GET", "/function/hello").status == 200)
-            #expect(try RawHTTPClient.request(port: gateway.port, "GET", "/function/hello").status == 429)
-            #expect(try RawHTTPClient.request(port: gateway.port, "POST", "/function/stats", body: "{}").status == 400)
+        try await withGateway(config: #"{"functions": {"hello": {"decorators": [{"type": "rateLimit", "capacity": 1, "refillPerSecond": 0.01}]}}}"#) { (gateway: RunningGateway) async throws in
+            #expect(try await TestClient.request(port: gateway.port, "GET", "/function/hello").status == 200)
+            #expect(try await TestClient.request(port: gateway.port, "GET", "/function/hello").status == 429)
+            #expect(try await TestClient.request(port: gateway.port, "POST", "/function/stats", body: "{}").status == 400)
 
-            let response = try RawHTTPClient.request(port: gateway.port, "GET", "/metrics")
+            let response = try await TestClient.request(port: gateway.port, "GET", "/metrics")
             #expect(response.status == 200)
             #expect(response.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
 
-            let parsed = try Self.parseWithPrometheusClient(response.bodyText)
+            let parsed = try Self.parseWithPrometheusClient(response.text)
             #expect(parsed.status == 0, "prometheus_client rejected /metrics: \(parsed.error)")
             if parsed.error.contains("No module named") {
                 Issue.record("prometheus_client is missing: run `pip install prometheus-client` (make test does)")

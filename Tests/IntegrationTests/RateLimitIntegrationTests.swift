@@ -1,24 +1,26 @@
 import Foundation
 import Testing
+import TrellisTestSupport
 import TrellisCore
 
 @Suite struct RateLimitIntegrationTests {
-    /// Three tokens, refilled at 4 per second: one token every 250 ms.
+    /// Three tokens, refilled at 1 per second, slow enough that five requests
+    /// on a loaded machine still arrive before the first refill.
     static let config = #"""
         {"functions": {"hello": {"decorators": [
-            {"type": "rateLimit", "key": "client", "capacity": 3, "refillPerSecond": 4, "policyName": "burst"}]}}}
+            {"type": "rateLimit", "key": "client", "capacity": 3, "refillPerSecond": 1, "policyName": "burst"}]}}}
         """#
 
     @Test func burstBeyondBucketGets429ThenRecovers() async throws {
-        try await withGateway(config: Self.config) { gateway in
+        try await withGateway(config: Self.config) { (gateway: RunningGateway) async throws in
             var statuses: [Int] = []
-            var refused: RawHTTPClient.Response?
+            var refused: TestResponse?
             for _ in 0..<5 {
-                let response = try RawHTTPClient.request(port: gateway.port, "GET", "/function/hello")
+                let response = try await TestClient.request(port: gateway.port, "GET", "/function/hello")
                 statuses.append(response.status)
                 if response.status == 200 {
                     #expect(response.header("RateLimit")?.hasPrefix("\"burst\";r=") == true)
-                    #expect(response.header("RateLimit-Policy") == "\"burst\";q=3;w=1")
+                    #expect(response.header("RateLimit-Policy") == "\"burst\";q=3;w=3")
                 }
                 if response.status == 429 && refused == nil { refused = response }
             }
@@ -27,15 +29,15 @@ import TrellisCore
 
             let limited = try #require(refused)
             #expect(limited.header("Retry-After") == "1")
-            #expect(limited.header("RateLimit-Policy") == "\"burst\";q=3;w=1")
+            #expect(limited.header("RateLimit-Policy") == "\"burst\";q=3;w=3")
             #expect(limited.header("RateLimit")?.hasPrefix("\"burst\";r=0;t=") == true)
             #expect(limited.header("Content-Type") == "application/json")
             let body = try JSON.parse(limited.body)
             #expect(body["error"] == "rate_limited")
 
-            // One token needs 250 ms; wait a little longer, bounded, then one request must pass.
-            try await Task.sleep(for: .milliseconds(400))
-            let recovered = try RawHTTPClient.request(port: gateway.port, "GET", "/function/hello")
+            // One token needs 1 s; wait a little longer, then one request must pass.
+            try await Task.sleep(for: .milliseconds(1300))
+            let recovered = try await TestClient.request(port: gateway.port, "GET", "/function/hello")
             #expect(recovered.status == 200)
             #expect(gateway.application.metrics.render().contains(
                 #"trellis_ratelimit_decisions_total{function="hello",decorator="rateLimit(client)",outcome="limited"} 2"#))
@@ -48,9 +50,9 @@ import TrellisCore
                 {"type": "logging"},
                 {"type": "rateLimit", "capacity": 1, "refillPerSecond": 0.01, "shadow": true}]}}}
             """#
-        try await withGateway(config: config) { gateway in
+        try await withGateway(config: config) { (gateway: RunningGateway) async throws in
             for _ in 0..<3 {
-                #expect(try RawHTTPClient.request(port: gateway.port, "GET", "/function/hello").status == 200)
+                #expect(try await TestClient.request(port: gateway.port, "GET", "/function/hello").status == 200)
             }
             let outcomes = gateway.logLines.filter { $0["msg"] == "invocation" }.compactMap { $0["rateLimit"]?.stringValue }
             #expect(outcomes == ["allowed", "shadow_limited", "shadow_limited"])

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TrellisTestSupport
 import TrellisCore
 
 /// Runs `trellis serve` with the shipped config on a free port, as `make run` does, and reads its
 /// standard output: the startup table, then one JSON log line per invocation (stdout is a pipe here).
 @Suite struct ServeBinaryTests {
-    final class Server {
+    final class Server: @unchecked Sendable {
         let process = Process()
         let output = Pipe()
         let errors: ReadAll
@@ -28,7 +29,7 @@ import TrellisCore
             let line = try readLine(containing: "listening on", timeout: .seconds(30))
             guard let range = line.range(of: "(port "), let end = line[range.upperBound...].firstIndex(of: ")"),
                 let port = Int(line[range.upperBound..<end])
-            else { throw RawHTTPClient.ClientError(description: "no port in startup line \(line)") }
+            else { throw TestClientError.system("no port in startup line \(line)") }
             self.port = port
         }
 
@@ -44,7 +45,7 @@ import TrellisCore
                 if data.isEmpty { break }
                 buffered += String(decoding: data, as: UTF8.self)
             }
-            throw RawHTTPClient.ClientError(description: "no line containing \"\(text)\" within \(timeout); output: \(buffered)")
+            throw TestClientError.system("no line containing \"\(text)\" within \(timeout); output: \(buffered)")
         }
 
         /// Sends SIGTERM and returns the exit status and the rest of standard output.
@@ -59,27 +60,27 @@ import TrellisCore
         }
     }
 
-    @Test func serveLogsOneLinePerInvocationWithoutSecrets() throws {
-        let server = try Server()
+    @Test func serveLogsOneLinePerInvocationWithoutSecrets() async throws {
+        let server = try await offPool { try Server() }
         let secrets = ["trellis-dev-key", "cookie-secret-77", "query-secret-88", "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl"]
 
-        let hello = try RawHTTPClient.request(
+        let hello = try await TestClient.request(
             port: server.port, "GET", "/function/hello?token=query-secret-88",
             headers: [("X-Request-Id", "it-req-1"), ("Cookie", "session=cookie-secret-77")])
         #expect(hello.status == 200)
         #expect(hello.header("X-Request-Id") == "it-req-1")
-        let stats = try RawHTTPClient.request(
+        let stats = try await TestClient.request(
             port: server.port, "POST", "/function/stats", headers: [("X-API-Key", "trellis-dev-key"), ("X-Request-Id", "it-req-2")],
             body: #"{"values": [1]}"#)
         #expect(stats.status == 200)
-        let profile = try RawHTTPClient.request(
+        let profile = try await TestClient.request(
             port: server.port, "GET", "/function/profile",
             headers: [("Authorization", "Bearer \(secrets[3])"), ("X-Request-Id", "it-req-3")])
         #expect(profile.status == 401)
-        #expect(try RawHTTPClient.request(port: server.port, "GET", "/healthz").status == 200)
+        #expect(try await TestClient.request(port: server.port, "GET", "/healthz").status == 200)
 
-        _ = try server.readLine(containing: "it-req-3", timeout: .seconds(10))
-        let (status, output) = server.terminate()
+        _ = try await offPool { try server.readLine(containing: "it-req-3", timeout: .seconds(10)) }
+        let (status, output) = try await offPool { server.terminate() }
         #expect(status == 0, "exit status after SIGTERM")
 
         let lines = output.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
@@ -88,7 +89,8 @@ import TrellisCore
         #expect(invocations.map { $0["status"] ?? .null } == [200, 200, 401])
         #expect(invocations.map { $0["function"] ?? .null } == ["hello", "stats", "profile"])
         #expect(invocations[1]["principal"] == "dev")
-        let everything = output + server.errors.wait()
+        let errorOutput = try await offPool { server.errors.wait() }
+        let everything = output + errorOutput
         for secret in secrets {
             #expect(!everything.contains(secret), "output leaks \(secret)")
         }
@@ -96,11 +98,12 @@ import TrellisCore
         #expect(output.contains("logging > rateLimit(client)"))
     }
 
-    @Test func portFromEnvironmentAndFlagPrecedence() throws {
+    @Test func portFlagWinsOverEnvironment() async throws {
         // --port 0 (set by Server) wins over PORT, so the server still starts on a free port.
-        let server = try Server(environment: ["PORT": "1"])
+        let server = try await offPool { try Server(environment: ["PORT": "1"]) }
         #expect(server.port > 1)
-        #expect(try RawHTTPClient.request(port: server.port, "GET", "/function/hello").status == 200)
-        #expect(server.terminate().0 == 0)
+        #expect(try await TestClient.request(port: server.port, "GET", "/function/hello").status == 200)
+        let (status, _) = try await offPool { server.terminate() }
+        #expect(status == 0)
     }
 }

@@ -1,3 +1,4 @@
+import TrellisTestSupport
 import Foundation
 import Testing
 import TrellisCore
@@ -134,7 +135,7 @@ struct GatewayHTTPTests {
         try client.send(Self.get("/functions"))
         let list = try JSON.parse(try await client.readResponse().body)
         let names = list.arrayValue?.compactMap { $0["name"]?.stringValue }
-        #expect(names == ["hello", "echo", "sleepy", "blocker", "gated", "slow", "hang"])
+        #expect(names == ["hello", "echo", "sleepy", "blocker", "gated", "slow", "hang", "held"])
         #expect(list.arrayValue?.first?["methods"] == ["GET", "POST"])
         #expect(list.arrayValue?[3]["blocking"] == .bool(true))
 
@@ -236,6 +237,7 @@ struct GatewayHTTPTests {
         try fastClient.send(Self.get("/function/hello"))
         #expect(try await fastClient.readResponse().text == "hello")
         #expect(blocker.inFlightCount == 1)
+        harness.gate.open()
         #expect(try await slowClient.readResponse().text == "unblocked")
         await harness.stop()
     }
@@ -269,13 +271,13 @@ struct GatewayHTTPTests {
 
     @Test func shutdownFinishesInFlightRequest() async throws {
         let harness = try GatewayHarness.start()
-        let slow = try #require(harness.application.function(named: "slow"))
+        let held = try #require(harness.application.function(named: "held"))
         let busy = try harness.connect()
-        try busy.send(Self.get("/function/slow"))
+        try busy.send(Self.get("/function/held"))
         // A partial head keeps this connection out of the idle set, so it gets the draining health check.
         let pending = try harness.connect()
         try pending.send("GET /healthz HTTP/1.1\r\n")
-        #expect(await harness.waitUntil { slow.inFlightCount == 1 })
+        #expect(await harness.waitUntil { held.inFlightCount == 1 })
 
         let stopping = Task { await harness.gateway.shutdown(grace: .seconds(5)) }
         #expect(await harness.waitUntil { harness.logs.all.contains { $0.message == "gateway draining" } })
@@ -285,9 +287,12 @@ struct GatewayHTTPTests {
         #expect(try JSON.parse(health.body) == ["status": "draining"])
         #expect(health.header("Connection") == "close")
 
+        // The invocation is still running, and only now may it finish.
+        #expect(held.inFlightCount == 1)
+        harness.gate.open()
         let response = try await busy.readResponse()
         #expect(response.status == 200)
-        #expect(response.text == "slow")
+        #expect(response.text == "held")
         #expect(response.header("Connection") == "close")
         #expect(await busy.readsEOF())
         await stopping.value

@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import TrellisTestSupport
 import TrellisCore
 import TrellisGateway
 import TrellisRuntime
@@ -9,15 +11,38 @@ struct GatewayHarness {
     let port: Int
     let application: Application
     let logs: MemoryLogSink
+    /// Holds `held` invocations until the test opens it.
+    let gate: Gate
+
+    /// A latch a test opens to let `held` invocations finish.
+    final class Gate: Sendable {
+        private let isOpen = Atomic<Bool>(false)
+        func open() { isOpen.store(true, ordering: .relaxed) }
+
+        /// Waits until the gate opens, for at most 10 s.
+        func wait() async throws {
+            let end = ContinuousClock.now + .seconds(10)
+            while !isOpen.load(ordering: .relaxed) && ContinuousClock.now < end {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+
+        /// Blocks the calling thread until the gate opens, for at most 10 s.
+        func waitBlocking() {
+            let end = ContinuousClock.now + .seconds(10)
+            while !isOpen.load(ordering: .relaxed) && ContinuousClock.now < end { usleep(5_000) }
+        }
+    }
 
     /// Test functions:
     /// - `hello` (GET, POST): 200 `hello`.
     /// - `echo` (POST): the body back, with `X-Path` and `X-Query` set from the request.
     /// - `sleepy`: sleeps 5 s (cancellable) under a 0.2 s timeout.
-    /// - `blocker` (blocking): blocks its thread for 0.5 s.
+    /// - `blocker` (blocking): blocks its thread until the test opens `gate` (at most 10 s).
     /// - `gated` (max concurrency 1): sleeps 0.6 s.
     /// - `slow`: sleeps 0.3 s.
     /// - `hang`: sleeps 10 s (cancellable) under a 20 s timeout.
+    /// - `held`: waits until the test opens `gate` (at most 10 s), then 200 `held`.
     static func start(_ configure: (inout ServerLimits) -> Void = { _ in }) throws -> GatewayHarness {
         let registry = FunctionRegistry()
         registry.register("hello") { _, _ in Response.text("hello") }
@@ -31,8 +56,9 @@ struct GatewayHarness {
             try await Task.sleep(for: .seconds(5))
             return Response.text("late")
         }
+        let gate = Gate()
         registry.register("blocker", options: FunctionOptions(blocking: true)) { _, _ in
-            usleep(500_000)
+            gate.waitBlocking()
             return Response.text("unblocked")
         }
         registry.register("gated", options: FunctionOptions(maxConcurrency: 1)) { _, _ in
@@ -49,6 +75,11 @@ struct GatewayHarness {
             return Response.text("hang")
         }
 
+        registry.register("held") { _, _ in
+            try await gate.wait()
+            return Response.text("held")
+        }
+
         var config = RuntimeConfig()
         config.server.host = "127.0.0.1"
         config.server.port = 0
@@ -58,7 +89,7 @@ struct GatewayHarness {
         let application = try Application.build(registry: registry, config: config, logSink: logs)
         let gateway = Gateway(application: application)
         let port = try gateway.start()
-        return GatewayHarness(gateway: gateway, port: port, application: application, logs: logs)
+        return GatewayHarness(gateway: gateway, port: port, application: application, logs: logs, gate: gate)
     }
 
     func connect(timeoutSeconds: Double = 5) throws -> TestClient {

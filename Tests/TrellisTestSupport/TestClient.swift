@@ -2,24 +2,24 @@ import Foundation
 import Glibc
 
 /// A response as the test client read it.
-struct TestResponse {
-    var status: Int
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]
+public struct TestResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 
-    var text: String { String(decoding: body, as: UTF8.self) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-enum TestClientError: Error, CustomStringConvertible {
+public enum TestClientError: Error, CustomStringConvertible {
     case timedOut(String)
     case closed(String)
     case system(String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .timedOut(let what): return "timed out: \(what)"
         case .closed(let what): return "connection closed: \(what)"
@@ -32,11 +32,11 @@ enum TestClientError: Error, CustomStringConvertible {
 /// Receives run on a thread of their own (`readResponse`, `readsEOF` are async), so that a test waiting
 /// for bytes never blocks a thread of Swift's cooperative pool, which other tests and the gateway's
 /// shutdown need. One test uses a client at a time.
-final class TestClient: @unchecked Sendable {
-    let fd: Int32
+public final class TestClient: @unchecked Sendable {
+    public let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, timeoutSeconds: Double = 5) throws {
+    public init(port: Int, timeoutSeconds: Double = 5) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestClientError.system("socket failed: errno \(errno)") }
         var timeout = timeval(
@@ -59,11 +59,11 @@ final class TestClient: @unchecked Sendable {
 
     deinit { Glibc.close(fd) }
 
-    func send(_ text: String) throws {
+    public func send(_ text: String) throws {
         try send(Array(text.utf8))
     }
 
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -73,12 +73,12 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// Reads one response. `forHead` means the request was HEAD, so no body follows the head.
-    func readResponse(forHead: Bool = false) async throws -> TestResponse {
+    public func readResponse(forHead: Bool = false) async throws -> TestResponse {
         try await offPool { try self.readResponseBlocking(forHead: forHead) }
     }
 
     /// True when the server closes the connection within the receive timeout with no more bytes sent.
-    func readsEOF() async -> Bool {
+    public func readsEOF() async -> Bool {
         (try? await offPool { self.readsEOFBlocking() }) ?? false
     }
 
@@ -140,8 +140,24 @@ final class TestClient: @unchecked Sendable {
     }
 }
 
+extension TestClient {
+    /// Sends one request with `Connection: close` on a new connection and reads its response. A body,
+    /// or a POST or PUT, gets a `Content-Length`.
+    public static func request(
+        port: Int, _ method: String, _ target: String, headers: [(String, String)] = [], body: String = ""
+    ) async throws -> TestResponse {
+        let client = try TestClient(port: port)
+        var text = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        if !body.isEmpty || method == "POST" || method == "PUT" { text += "Content-Length: \(body.utf8.count)\r\n" }
+        text += "Connection: close\r\n\r\n" + body
+        try client.send(text)
+        return try await client.readResponse(forHead: method == "HEAD")
+    }
+}
+
 /// Runs `body` on a new thread and returns its result.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread { continuation.resume(with: Result { try body() }) }.start()
     }
