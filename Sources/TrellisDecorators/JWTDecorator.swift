@@ -52,20 +52,8 @@ public struct JWTDecorator: Decorator {
     }
 
     public func handle(_ request: Request, context: Context, next: Handler) async throws -> Response {
-        let principal: Principal
-        do {
-            principal = try authenticate(request)
-        } catch {
-            metrics?.recordFailure(function: context.functionName, reason: error.code)
-            // Debug, not info: the logging decorator's line already records the 401 or 403, and under a
-            // credential-guessing attack a second line per request would double the log volume.
-            context.logger.debug("authentication failed", [("decorator", .string(name)), ("reason", .string(error.code))])
-            throw error.httpError(realm: realm)
-        }
-        metrics?.recordSuccess(function: context.functionName)
-        context.logger.debug("authenticated", [("decorator", .string(name)), ("principal", .string(principal.id))])
-        context.principal = principal
-        return try await next(request, context)
+        try await AuthDecoratorFlow.handle(
+            request, context: context, next: next, decorator: name, realm: realm, metrics: metrics, authenticate: authenticate)
     }
 
     /// Verifies the request's token and checks the claim and scope requirements.
