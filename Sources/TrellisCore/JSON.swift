@@ -113,12 +113,14 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
-    /// Compact JSON text: no spaces, members in order, non-ASCII characters kept as UTF-8.
+    /// Compact JSON text: no spaces, members in order, non-ASCII characters kept as UTF-8. Real numbers
+    /// get 15 significant digits, so 0.038 prints as 0.038 and not 0.037999999999999999; a value that
+    /// needs all 17 digits to round-trip loses its last bits.
     public func serialized(pretty: Bool = false) -> String {
         let value = makeJansson()
         defer { trellis_json_decref(value) }
         var flags = size_t(JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)
-        flags |= pretty ? trellis_json_format_flags(2, 17) : size_t(JSON_COMPACT) | trellis_json_format_flags(0, 17)
+        flags |= pretty ? trellis_json_format_flags(2, 15) : size_t(JSON_COMPACT) | trellis_json_format_flags(0, 15)
         guard let text = json_dumps(value, flags) else { return "null" }
         defer { free(text) }
         return String(cString: text)
