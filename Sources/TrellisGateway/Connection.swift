@@ -231,9 +231,23 @@ final class Connection: @unchecked Sendable {
         case .none, .contentLength(0): bodyExpected = false
         case .contentLength, .chunked: bodyExpected = true
         }
-        if head.expectsContinue && bodyExpected && parser.bufferedByteCount == 0 {
-            writeContinue()
+        guard head.expectsContinue && bodyExpected else { return }
+        // RFC 9110 section 10.1.1 lets a server send a final status instead of 100. A request that
+        // cannot be routed gets its 404 or 405 now, and the connection closes since its body is not read.
+        if case .rejected(let error) = eventLoop.router.route(method: head.method, target: head.target) {
+            rejectBeforeBody(error)
+            return
         }
+        if parser.bufferedByteCount == 0 { writeContinue() }
+    }
+
+    /// Answers a routing error before the body was read, then closes the connection.
+    private func rejectBeforeBody(_ error: HTTPError) {
+        let incomingID = head?.headers.first { Headers.namesEqual($0.name, "X-Request-Id") }?.value
+        requestID = RequestID.resolve(incoming: incomingID)
+        discardInput = true
+        requestIsHead = false
+        write(error.response(requestID: requestID), keepAlive: false)
     }
 
     private func updateReadPause() {

@@ -78,6 +78,19 @@ struct GatewayHTTPTests {
         await harness.stop()
     }
 
+    @Test(arguments: [("/function/missing", 404), ("/function/hello/x?y=1", 405)])
+    func unroutableExpectGetsFinalStatus(target: String, status: Int) async throws {
+        let harness = try GatewayHarness.start()
+        let client = try harness.connect()
+        let method = status == 405 ? "PATCH" : "POST"
+        try client.send("\(method) \(target) HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        let response = try await client.readResponse()
+        #expect(response.status == status)
+        #expect(response.header("Connection") == "close")
+        #expect(await client.readsEOF())
+        await harness.stop()
+    }
+
     @Test func bodyOverLimitGets413WithoutContinue() async throws {
         let harness = try GatewayHarness.start { $0.bodyBytes = 10 }
         let client = try harness.connect()
