@@ -6,7 +6,7 @@ enum Hello {
     static let options = FunctionOptions(
         methods: ["GET"], timeout: .seconds(5), owner: "platform-team", summary: "Greets the caller.")
 
-    /// The longest name echoed back, in characters; longer names are cut.
+    /// The maximum name length echoed back, in characters. Longer names are cut.
     static let maxNameLength = 64
 
     @Sendable static func handle(_ request: Request, _ context: Context) async throws -> Response {

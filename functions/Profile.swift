@@ -1,6 +1,6 @@
 import TrellisCore
 
-/// `GET /function/profile` answers with what the caller's JWT says about them. The config puts a `jwt`
+/// `GET /function/profile` returns what the caller's JWT says about them. The config puts a `jwt`
 /// decorator in front, so the handler only runs with verified claims in `context.principal`.
 enum Profile {
     static let options = FunctionOptions(

@@ -8,7 +8,7 @@ enum Stats {
         methods: ["POST"], timeout: .seconds(10), owner: "data-team",
         decorators: [ServerTimingDecorator()], summary: "Summary statistics over a posted array of numbers.")
 
-    /// The most values one request may post.
+    /// The maximum number of values one request may post.
     static let maxValues = 100_000
 
     struct Input: Decodable, Sendable {

@@ -1,7 +1,7 @@
 import TrellisCore
 
-/// The request flow both auth decorators share: authenticate, count the outcome, set the principal,
-/// then call `next`; on failure throw the failure's 401, 403 or 400 response.
+/// The request flow both auth decorators share. It authenticates, counts the outcome, sets the
+/// principal and calls `next`. On failure it throws the failure's 401, 403 or 400 response.
 enum AuthDecoratorFlow {
     static func handle(
         _ request: Request, context: Context, next: Handler, decorator name: String, realm: String,

@@ -2,8 +2,8 @@ import TrellisCore
 
 /// The JSON listing of functions served by `GET /functions` and printed by `trellis functions --json`.
 public enum FunctionListing {
-    /// An array of `{name, methods, decorators, timeoutSeconds, maxConcurrency, owner, summary, blocking}`,
-    /// decorators outermost first.
+    /// Builds an array of `{name, methods, decorators, timeoutSeconds, maxConcurrency, owner, summary,
+    /// blocking}`, decorators outermost first.
     public static func json(_ functions: [ResolvedFunction]) -> JSON {
         .array(
             functions.map { function in

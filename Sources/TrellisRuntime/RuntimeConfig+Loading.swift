@@ -48,7 +48,7 @@ extension RuntimeConfig {
 }
 
 extension DecoratorSettings {
-    /// The nested object at `key` as settings with a path, or nil when absent.
+    /// Returns the nested object at `key` as settings with a path, or nil when absent.
     func objectSection(_ key: String) throws(ConfigError) -> DecoratorSettings? {
         guard let value = value(key) else { return nil }
         guard let object = value.objectValue else {

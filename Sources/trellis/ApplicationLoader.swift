@@ -5,7 +5,7 @@ import TrellisRuntime
 
 /// Finds and loads the config and builds the application from `Functions.register(into:)`.
 enum ApplicationLoader {
-    /// The config used when `--config` is not given: `$TRELLIS_CONFIG`, else `runtime/trellis.json`
+    /// Returns the config path to use when `--config` is not given: `$TRELLIS_CONFIG`, else `runtime/trellis.json`
     /// when it exists in the working directory, else the built-in defaults.
     static func configPath(_ option: String?) -> String? {
         if let option { return option }

@@ -49,7 +49,7 @@ struct Arguments {
 
     func flag(_ name: String) -> Bool { flags.contains(name) }
 
-    /// The last value given for `name`.
+    /// Returns the last value given for `name`.
     func value(_ name: String) -> String? { values[name]?.last }
 
     func allValues(_ name: String) -> [String] { values[name] ?? [] }

@@ -88,7 +88,7 @@ enum InvokeCommand {
         let description: String
     }
 
-    /// The body for `--data`: the text itself, or the bytes of the file after `@`, or stdin for `@-`.
+    /// Reads the body for `--data`: the text itself, the bytes of the file after `@`, or stdin for `@-`.
     static func readBody(_ data: String) throws -> [UInt8] {
         guard data.hasPrefix("@") else { return Array(data.utf8) }
         let path = String(data.dropFirst())

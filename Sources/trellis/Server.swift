@@ -14,7 +14,7 @@ enum Server {
         }
         let shownHost = host ?? application.config.server.host
         let urlHost = shownHost.contains(":") ? "[\(shownHost)]" : shownHost
-        // Written unbuffered, so that a supervisor reading a pipe sees the port at once.
+        // Written unbuffered, so that a supervisor reading a pipe gets the port at once.
         Output.standardOutput(ApplicationLoader.functionTable(application))
         Output.standardOutput("\nTrellis listening on http://\(urlHost):\(boundPort)  (port \(boundPort))")
         return gateway.runUntilSignal()

@@ -20,7 +20,7 @@ import TrellisDecorators
     static let environment = ["IT_OPS_KEY": "ops-key-from-env"]
     static let statsBody = #"{"values": [1, 2, 3]}"#
 
-    /// A compact JWS signed with HMAC-SHA256 under `key`, whatever `alg` the header claims.
+    /// Signs a compact JWS with HMAC-SHA256 under `key`, whatever `alg` the header claims.
     static func token(header: String = #"{"alg":"HS256","typ":"JWT"}"#, claims: String, key: String = secret) -> String {
         let signingInput = Base64URL.encode(header) + "." + Base64URL.encode(claims)
         let signature = Digest.hmacSHA256(key: Array(key.utf8), data: Array(signingInput.utf8))

@@ -3,9 +3,9 @@ import Testing
 import TrellisTestSupport
 import TrellisCore
 
-/// Malformed, smuggling and over-limit requests against the real gateway: each must get its RFC 9112
-/// status with a JSON error body, and the connection must close, since after a framing error the server
-/// cannot know where the next request starts (RFC 9112, section 6.3 and 11.2).
+/// Malformed, smuggling and over-limit requests against the real gateway. Each must get its RFC 9112
+/// status with a JSON error body, and the connection must close. After a framing error the server
+/// cannot know where the next request starts (RFC 9112, sections 6.3 and 11.2).
 @Suite struct MalformedRequestTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let name: String

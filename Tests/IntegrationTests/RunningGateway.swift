@@ -10,7 +10,7 @@ final class RunningGateway {
     let port: Int
     let logs: MemoryLogSink
 
-    /// Starts a gateway with `config` (JSON text); `environment` stands in for the process environment.
+    /// Starts a gateway with `config` (JSON text); `environment` replaces the process environment.
     init(config text: String, environment: [String: String] = [:]) throws {
         let config = try RuntimeConfig.parse(Array(text.utf8))
         let registry = FunctionRegistry()

@@ -60,7 +60,7 @@ private final class Flag: Sendable {
             return .text("ok")
         }
         async let first = function.invoke(Request(), context: application.makeContext(for: function, incomingRequestID: nil))
-        // Wait until the first invocation holds the only slot; bounded to 2 s.
+        // Wait, at most 2 s, until the first invocation takes the only slot.
         let waitStart = ContinuousClock.now
         while function.inFlightCount == 0 && ContinuousClock.now - waitStart < .seconds(2) {
             try await Task.sleep(for: .milliseconds(5))
