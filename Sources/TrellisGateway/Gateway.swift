@@ -96,7 +96,11 @@ public final class Gateway: Sendable {
     /// Starts the gateway when it is not running yet, stops it gracefully on SIGTERM or SIGINT, and
     /// blocks until the loop thread finished. Returns the process exit code: 0 after a graceful stop,
     /// 1 when the gateway could not start.
-    public func runUntilSignal() -> Int32 {
+    ///
+    /// `onReady` runs once the signal handlers are installed. Announce readiness there (print the URL),
+    /// so a supervisor that sends SIGTERM right after reading it gets a graceful stop, not the default
+    /// action of the signal.
+    public func runUntilSignal(onReady: () -> Void = {}) -> Int32 {
         let running = state.withLock { $0.loop }
         if running == nil {
             do {
@@ -107,7 +111,13 @@ public final class Gateway: Sendable {
         }
         guard let (loop, pool) = state.withLock({ state in state.loop.map { ($0, state.blockingPool!) } }) else { return 1 }
         let grace = Duration.seconds(application.config.server.shutdownGraceSeconds)
-        loop.executor.runOnLoop { loop.installSignalHandlers(grace: grace) }
+        let installed = DispatchSemaphore(value: 0)
+        loop.executor.runOnLoop {
+            loop.installSignalHandlers(grace: grace)
+            installed.signal()
+        }
+        installed.wait()
+        onReady()
         loop.stopped.waitBlocking()
         pool.shutdown()
         application.logger.info("gateway stopped")

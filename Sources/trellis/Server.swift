@@ -14,9 +14,11 @@ enum Server {
         }
         let shownHost = host ?? application.config.server.host
         let urlHost = shownHost.contains(":") ? "[\(shownHost)]" : shownHost
-        // Written unbuffered, so that a supervisor reading a pipe gets the port at once.
-        Output.standardOutput(ApplicationLoader.functionTable(application))
-        Output.standardOutput("\nTrellis listening on http://\(urlHost):\(boundPort)  (port \(boundPort))")
-        return gateway.runUntilSignal()
+        // Written unbuffered once SIGTERM is handled, so that a supervisor reading a pipe gets the port
+        // at once and may stop the server right after.
+        return gateway.runUntilSignal {
+            Output.standardOutput(ApplicationLoader.functionTable(application))
+            Output.standardOutput("\nTrellis listening on http://\(urlHost):\(boundPort)  (port \(boundPort))")
+        }
     }
 }

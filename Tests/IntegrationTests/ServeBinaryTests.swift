@@ -13,12 +13,15 @@ import TrellisCore
         private var buffered = ""
         private(set) var port = 0
 
-        init(arguments: [String] = [], environment: [String: String] = [:]) throws {
+        /// Starts `trellis serve` with `arguments` after `--port 0`, or with `arguments` alone when
+        /// `portFlag` is false.
+        init(arguments: [String] = [], environment: [String: String] = [:], portFlag: Bool = true) throws {
             process.executableURL = URL(fileURLWithPath: ProcessRunner.trellisPath)
-            process.arguments = ["serve", "--port", "0"] + arguments
+            process.arguments = ["serve"] + (portFlag ? ["--port", "0"] : []) + arguments
             process.currentDirectoryURL = URL(fileURLWithPath: ProcessRunner.repositoryRoot)
             var merged = ProcessInfo.processInfo.environment
             merged.removeValue(forKey: "TRELLIS_CONFIG")
+            merged.removeValue(forKey: "PORT")
             for (key, value) in environment { merged[key] = value }
             process.environment = merged
             process.standardOutput = output
@@ -105,5 +108,19 @@ import TrellisCore
         #expect(try await TestClient.request(port: server.port, "GET", "/function/hello").status == 200)
         let (status, _) = try await offPool { server.terminate() }
         #expect(status == 0)
+    }
+
+    @Test func portFromEnvironmentWhenNoFlag() async throws {
+        let server = try await offPool { try Server(environment: ["PORT": "0"], portFlag: false) }
+        #expect(server.port > 0)
+        #expect(try await TestClient.request(port: server.port, "GET", "/healthz").status == 200)
+        let (status, _) = try await offPool { server.terminate() }
+        #expect(status == 0)
+    }
+
+    @Test func invalidPortEnvironmentStopsStartup() throws {
+        let result = try ProcessRunner.run(["serve"], environment: ["PORT": "eighty"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("PORT must be a whole number"))
     }
 }
