@@ -59,6 +59,9 @@ final class Connection: @unchecked Sendable {
     private var readPaused = false
     /// True after a rejected request: the parser is finished, so input is dropped.
     private var discardInput = false
+    /// True once the client shut down its sending side while pipelined requests were still buffered.
+    /// Those requests are answered, then the connection closes (RFC 9112, section 9.6).
+    private var peerFinished = false
     private var pendingCloses = 0
 
     // The request in progress.
@@ -175,8 +178,20 @@ final class Connection: @unchecked Sendable {
             return
         }
         if count == 0 { return }
-        // EOF or a read error. A client that goes away mid-invocation cancels it through `close()`.
         let status = Int32(count)
+        if status == UV_EOF.rawValue && parser.bufferedByteCount > 0 && !discardInput && state != .lingering {
+            // A half-close after pipelining: answer the requests already received, then close.
+            peerFinished = true
+            isReading = false
+            uv_read_stop(stream)
+            switch state {
+            case .idle, .readingHead, .readingBody: advance()
+            case .invoking, .writing, .lingering, .closed: break
+            }
+            return
+        }
+        // EOF with nothing buffered, or a read error. Like Go's net/http, an EOF during an invocation
+        // means the client went away, so `close()` cancels the invocation.
         if status != UV_EOF.rawValue && status != UV_ECONNRESET.rawValue {
             eventLoop.logError("read failed", status: status)
         }
@@ -201,6 +216,11 @@ final class Connection: @unchecked Sendable {
                 return
             }
             guard let event else {
+                if peerFinished {
+                    // The client sent all it will send, and what is buffered is not a whole request.
+                    close()
+                    return
+                }
                 if state == .idle && (parser.isInsideRequest || parser.bufferedByteCount > 0) {
                     state = .readingHead
                     armTimer(EventLoop.milliseconds(limits.headerTimeoutSeconds))
@@ -231,7 +251,9 @@ final class Connection: @unchecked Sendable {
         case .none, .contentLength(0): bodyExpected = false
         case .contentLength, .chunked: bodyExpected = true
         }
-        guard head.expectsContinue && bodyExpected else { return }
+        // RFC 9110 section 10.1.1: an expectation in an HTTP/1.0 request is ignored, and section 15.2
+        // forbids sending a 1xx response to an HTTP/1.0 client.
+        guard head.expectsContinue && bodyExpected && head.versionMinor >= 1 else { return }
         // RFC 9110 section 10.1.1 lets a server send a final status instead of 100. A request that
         // cannot be routed gets its 404 or 405 now, and the connection closes since its body is not read.
         if case .rejected(let error) = eventLoop.router.route(method: head.method, target: head.target) {
@@ -251,7 +273,7 @@ final class Connection: @unchecked Sendable {
     }
 
     private func updateReadPause() {
-        guard isReading else { return }
+        guard isReading, !peerFinished else { return }
         let buffered = parser.bufferedByteCount
         if !readPaused && buffered > eventLoop.maxBufferedBytes {
             readPaused = true
@@ -391,7 +413,7 @@ final class Connection: @unchecked Sendable {
     /// to close, the gateway is draining, or this was the last request allowed on the connection.
     private func respond(_ response: Response) {
         let keepAlive = requestKeepAlive && !discardInput && !eventLoop.draining
-            && requestsServed < limits.requestsPerConnection
+            && requestsServed < limits.requestsPerConnection && !(peerFinished && parser.bufferedByteCount == 0)
         write(response, keepAlive: keepAlive)
     }
 

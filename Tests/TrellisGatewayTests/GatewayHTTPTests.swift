@@ -91,6 +91,32 @@ struct GatewayHTTPTests {
         await harness.stop()
     }
 
+    @Test func halfCloseAfterPipeliningAnswersAll() async throws {
+        let harness = try GatewayHarness.start()
+        let client = try harness.connect()
+        let request = "POST /function/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n"
+        try client.send(request + "a" + request + "b" + request + "c")
+        shutdown(client.fd, Int32(SHUT_WR))
+        var bodies: [String] = []
+        for _ in 0..<3 { bodies.append(try await client.readResponse().text) }
+        #expect(bodies == ["a", "b", "c"])
+        #expect(await client.readsEOF())
+        await harness.stop()
+    }
+
+    @Test func http10ExpectGetsNoContinue() async throws {
+        let harness = try GatewayHarness.start()
+        let client = try harness.connect()
+        try client.send("POST /function/echo HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+        // Give the gateway time to send a 100 if it wrongly would, then send the body.
+        try await Task.sleep(for: .milliseconds(100))
+        try client.send("abc")
+        let response = try await client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.text == "abc")
+        await harness.stop()
+    }
+
     @Test func bodyOverLimitGets413WithoutContinue() async throws {
         let harness = try GatewayHarness.start { $0.bodyBytes = 10 }
         let client = try harness.connect()
