@@ -62,6 +62,8 @@ final class Connection: @unchecked Sendable {
     /// True once the client shut down its sending side while pipelined requests were still buffered.
     /// Those requests are answered, then the connection closes (RFC 9112, section 9.6).
     private var peerFinished = false
+    /// Bytes of the loop's body budget this connection holds for the current request.
+    private var reservedBodyBytes = 0
     private var pendingCloses = 0
 
     // The request in progress.
@@ -127,6 +129,7 @@ final class Connection: @unchecked Sendable {
     func close() {
         guard state != .closed else { return }
         state = .closed
+        releaseBody()
         task?.cancel()
         task = nil
         context = nil
@@ -232,6 +235,9 @@ final class Connection: @unchecked Sendable {
             case .head(let head):
                 receivedHead(head)
             case .body(let chunk):
+                if case .chunked = head?.framing {
+                    guard reserveBody(chunk.count) else { return }
+                }
                 body.append(contentsOf: chunk)
             case .end:
                 dispatch()
@@ -243,6 +249,9 @@ final class Connection: @unchecked Sendable {
         self.head = head
         body = []
         state = .readingBody
+        if case .contentLength(let length) = head.framing, length > 0 {
+            guard reserveBody(length) else { return }
+        }
         armTimer(EventLoop.milliseconds(limits.bodyTimeoutSeconds))
         // RFC 9110 section 10.1.1: send 100 only when a body is still to come. A head the parser
         // rejected (413 for a declared length over the limit) never reaches here, so it gets no 100.
@@ -261,6 +270,29 @@ final class Connection: @unchecked Sendable {
             return
         }
         if parser.bufferedByteCount == 0 { writeContinue() }
+    }
+
+    /// Takes `count` bytes of the loop's body budget for the current request. When the loop holds its
+    /// maximum, answers 503 with `Retry-After: 1`, closes the connection and returns false.
+    private func reserveBody(_ count: Int) -> Bool {
+        if eventLoop.reserveBodyBytes(count) {
+            reservedBodyBytes += count
+            return true
+        }
+        eventLoop.metrics.recordHTTPError(status: 503)
+        var headers = Headers()
+        headers.add("Retry-After", "1")
+        let error = HTTPError(
+            503, code: "server_busy",
+            message: "The server holds its maximum of \(limits.maxBufferedBodyBytes) bytes of request bodies; retry shortly.",
+            headers: headers)
+        rejectBeforeBody(error)
+        return false
+    }
+
+    private func releaseBody() {
+        eventLoop.releaseBodyBytes(reservedBodyBytes)
+        reservedBodyBytes = 0
     }
 
     /// Answers a routing error before the body was read, then closes the connection.
@@ -419,6 +451,7 @@ final class Connection: @unchecked Sendable {
 
     /// Queues the head and the body as one `uv_write` of two buffers.
     private func write(_ response: Response, keepAlive: Bool) {
+        releaseBody()
         closeAfterWrite = !keepAlive
         ResponseHeadEncoder.encode(
             status: response.status, headers: response.headers, contentLength: response.body.count,

@@ -177,6 +177,22 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Called by a connection when it starts closing.
+    /// Request body bytes held by this loop's connections; see `ServerLimits.maxBufferedBodyBytes`.
+    private(set) var bufferedBodyBytes = 0
+
+    /// Takes `count` bytes of the loop's body budget, or returns false when that would exceed it.
+    func reserveBodyBytes(_ count: Int) -> Bool {
+        guard count <= limits.maxBufferedBodyBytes - bufferedBodyBytes else { return false }
+        bufferedBodyBytes += count
+        metrics.bufferedBodyBytes.increment(by: count)
+        return true
+    }
+
+    func releaseBodyBytes(_ count: Int) {
+        bufferedBodyBytes -= count
+        metrics.bufferedBodyBytes.decrement(by: count)
+    }
+
     func connectionClosed(_ connection: Connection) {
         guard connections.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
         metrics.openConnections.decrement()

@@ -7,6 +7,8 @@ final class GatewayMetrics: Sendable {
     let connectionsTotal: Counter
     /// Connections closed at once because `maxConnections` were open.
     let connectionsRejected: Counter
+    /// Request body bytes held now, over every loop.
+    let bufferedBodyBytes: Gauge
     private let registry: MetricsRegistry
     private let builtinRequests: [BuiltinEndpoint: Counter]
     private let errorsByStatus = Mutex<[Int: Counter]>([:])
@@ -17,6 +19,8 @@ final class GatewayMetrics: Sendable {
         connectionsTotal = registry.counter("trellis_connections_total", help: "Client connections accepted.")
         connectionsRejected = registry.counter(
             "trellis_connections_rejected_total", help: "Connections closed at once because the connection limit was reached.")
+        bufferedBodyBytes = registry.gauge(
+            "trellis_buffered_body_bytes", help: "Request body bytes held in memory now, from the first byte until the response.")
         var counters: [BuiltinEndpoint: Counter] = [:]
         for endpoint in BuiltinEndpoint.allCases {
             counters[endpoint] = registry.counter(

@@ -106,6 +106,13 @@ extension ServerLimits {
         idleTimeoutSeconds = try settings.seconds("idleTimeoutSeconds", default: idleTimeoutSeconds)
         requestsPerConnection = try settings.int("requestsPerConnection", in: 1...1_000_000, default: requestsPerConnection)
         maxConnections = try settings.int("maxConnections", in: 1...1_000_000, default: maxConnections)
+        maxBufferedBodyBytes = try settings.int(
+            "maxBufferedBodyBytes", in: 1024...68_719_476_736, default: maxBufferedBodyBytes)
+        guard maxBufferedBodyBytes >= bodyBytes else {
+            throw ConfigError(
+                field: settings.field("maxBufferedBodyBytes"),
+                "must be at least bodyBytes (\(bodyBytes)), found \(maxBufferedBodyBytes); a request of the maximum size could never be accepted")
+        }
         try settings.finish()
     }
 }

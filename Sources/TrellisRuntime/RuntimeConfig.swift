@@ -46,6 +46,11 @@ public struct ServerLimits: Sendable, Equatable {
     public var requestsPerConnection = 1000
     /// Connections open at once; more are accepted and closed at once. Default 10,000.
     public var maxConnections = 10_000
+    /// Request body bytes one event loop holds at once, over all its connections, from the first body
+    /// byte until the response is written. A request that would go over gets 503 with `Retry-After: 1`.
+    /// It bounds memory: without it, `maxConnections` clients each sending `bodyBytes` slowly could
+    /// make the server hold 10 GiB. Default 256 MiB; must be at least `bodyBytes`.
+    public var maxBufferedBodyBytes = 256 * 1024 * 1024
 
     public init() {}
 }

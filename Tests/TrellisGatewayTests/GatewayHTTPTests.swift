@@ -117,6 +117,33 @@ struct GatewayHTTPTests {
         await harness.stop()
     }
 
+    @Test func bodyBudgetGives503WhenFull() async throws {
+        let harness = try GatewayHarness.start {
+            $0.bodyBytes = 1000
+            $0.maxBufferedBodyBytes = 1500
+        }
+        let holder = try harness.connect()
+        try holder.send("POST /function/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + String(repeating: "a", count: 500))
+        // Wait until the first connection holds its 1000 bytes of the 1500-byte budget.
+        #expect(await harness.waitUntil { harness.metric("trellis_buffered_body_bytes") == 1000 })
+
+        let refused = try harness.connect()
+        try refused.send("POST /function/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        let busy = try await refused.readResponse()
+        #expect(busy.status == 503)
+        #expect(busy.header("Retry-After") == "1")
+        #expect(try JSON.parse(busy.body)["error"] == "server_busy")
+        #expect(await refused.readsEOF())
+
+        try holder.send(String(repeating: "a", count: 500))
+        #expect(try await holder.readResponse().status == 200)
+        let after = try harness.connect()
+        try after.send("POST /function/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + String(repeating: "b", count: 1000))
+        #expect(try await after.readResponse().status == 200)
+        #expect(await harness.waitUntil { harness.metric("trellis_buffered_body_bytes") == 0 })
+        await harness.stop()
+    }
+
     @Test func bodyOverLimitGets413WithoutContinue() async throws {
         let harness = try GatewayHarness.start { $0.bodyBytes = 10 }
         let client = try harness.connect()

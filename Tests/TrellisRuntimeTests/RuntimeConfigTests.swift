@@ -60,6 +60,7 @@ import TrellisRuntime
         (#"{"functions": {"f": {"timeoutSeconds": 0}}}"#, "functions.f.timeoutSeconds"),
         (#"{"functions": {"f": {"owner": 3}}}"#, "functions.f.owner"),
         (#"{"functions": {"f": []}}"#, "functions.f"),
+        (#"{"server": {"limits": {"bodyBytes": 4096, "maxBufferedBodyBytes": 2048}}}"#, "server.limits.maxBufferedBodyBytes"),
     ])
     func invalidSettingNamesField(text: String, field: String) {
         do {
