@@ -53,6 +53,13 @@ enum Stats {
         for percentile in requested {
             percentiles[label(percentile)] = value(atPercentile: percentile, in: sorted)
         }
+        // Values near Double's limit (1e308) can make the sum or the variance overflow to infinity,
+        // which JSON cannot carry; that is the caller's input, so it gets a 422, not a 500.
+        guard sum.isFinite, deviation.isFinite, percentiles.values.allSatisfy(\.isFinite) else {
+            throw HTTPError(
+                422, code: "overflow",
+                message: "The statistics of these values overflow a 64-bit float; send values below about 1e300 in magnitude.")
+        }
         return Output(
             count: count, sum: sum, mean: mean, standardDeviation: deviation, min: sorted[0], max: sorted[count - 1],
             percentiles: percentiles)

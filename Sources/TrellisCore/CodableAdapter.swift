@@ -29,6 +29,17 @@ enum CodableAdapter {
 
     /// Decodes `body` and renders a `DecodingError` as a 400 that names the field at fault.
     static func decode<Input: Decodable>(_ type: Input.Type, from body: [UInt8]) throws(HTTPError) -> Input {
+        guard !body.isEmpty else {
+            throw HTTPError(400, code: "invalid_body", message: "The body is empty; send a JSON document.")
+        }
+        // Foundation's decoder accepts duplicate keys (keeping the first), trailing commas and invalid
+        // UTF-8, so a proxy that validates JSON could read another document than the handler. jansson
+        // checks the text strictly first, as for the config and JWTs, and its error gives the position.
+        do {
+            _ = try JSON.parse(body)
+        } catch {
+            throw HTTPError(400, code: "invalid_body", message: "The body is not valid JSON: \(error.description).")
+        }
         do {
             return try CodableSupport.decoder.decode(Input.self, from: Data(body))
         } catch let error as DecodingError {

@@ -155,9 +155,28 @@ public final class StreamLogSink: LogSink {
         var line = "\(Timestamp.rfc3339(record.time)) \(color)\(record.level.name.uppercased())\(reset) \(record.message)"
         for (key, value) in record.fields {
             let text = value.stringValue ?? value.serialized()
-            line += " \u{1B}[2m\(key)=\(reset)\(text)"
+            line += " \u{1B}[2m\(key)=\(reset)\(escapingControlCharacters(text))"
         }
         return line
+    }
+
+    /// Replaces control characters with `\u{...}` escapes, so a value (a JWT subject, a path) can
+    /// neither start a forged line nor send escape sequences to the operator's terminal.
+    static func escapingControlCharacters(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                escaped += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 }
 

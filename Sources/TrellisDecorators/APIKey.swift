@@ -17,7 +17,8 @@ public struct APIKey: Sendable {
     public init(id: String, sha256Hex: String, scopes: [String] = [], field: String = "sha256") throws(ConfigError) {
         guard sha256Hex.utf8.count == Digest.sha256ByteCount * 2, let digest = Digest.bytes(fromHex: sha256Hex) else {
             throw ConfigError(
-                field: field, "must be the SHA-256 of the key as 64 hex digits, found \(sha256Hex.utf8.count) characters that are not")
+                field: field,
+                "must be the SHA-256 of the key as 64 hex digits; found \(sha256Hex.utf8.count) characters, or characters that are not hex digits")
         }
         try self.init(id: id, digest: digest, scopes: scopes)
     }

@@ -110,7 +110,10 @@ public struct APIKeyDecorator: Decorator {
         }
         switch (bearer, custom) {
         case (nil, nil):
-            throw AuthDecoratorFailure.missingCredentials
+            var failure = AuthDecoratorFailure.missingCredentials
+            failure.advice = header.map { "Send the API key in the \($0) header or as Authorization: Bearer <key>." }
+                ?? "Send the API key as Authorization: Bearer <key>."
+            throw failure
         case (.some, .some):
             throw AuthDecoratorFailure(
                 .invalidRequest, code: "ambiguous_credentials", detail: "An API key was sent in two header fields")

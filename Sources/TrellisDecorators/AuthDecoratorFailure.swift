@@ -23,12 +23,15 @@ public struct AuthDecoratorFailure: Error, Sendable, Equatable, CustomStringConv
     public var detail: String
     /// The scopes the request needs, sent in the challenge's `scope` attribute with a 403.
     public var requiredScopes: [String]
+    /// What the client should do, appended to the JSON message; nil uses the advice for `kind`.
+    public var advice: String?
 
-    public init(_ kind: Kind, code: String, detail: String, requiredScopes: [String] = []) {
+    public init(_ kind: Kind, code: String, detail: String, requiredScopes: [String] = [], advice: String? = nil) {
         self.kind = kind
         self.code = code
         self.detail = detail
         self.requiredScopes = requiredScopes
+        self.advice = advice
     }
 
     public static let missingCredentials = AuthDecoratorFailure(
@@ -71,13 +74,14 @@ public struct AuthDecoratorFailure: Error, Sendable, Equatable, CustomStringConv
     public func httpError(realm: String) -> HTTPError {
         var headers = Headers()
         headers.add("WWW-Authenticate", challenge(realm: realm))
-        let advice: String
+        var advice: String
         switch kind {
         case .missingCredentials: advice = "Send credentials as Authorization: Bearer <token>."
         case .invalidRequest: advice = "Send the credentials once, in one header field."
         case .invalidToken: advice = "Send valid credentials."
         case .insufficientScope: advice = "These credentials are valid but not allowed to call this function."
         }
+        if let custom = self.advice { advice = custom }
         return HTTPError(status, code: code, message: "\(detail). \(advice)", headers: headers)
     }
 

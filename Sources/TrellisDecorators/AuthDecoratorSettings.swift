@@ -36,6 +36,10 @@ enum AuthDecoratorSettings {
     /// Returns the bytes of the file at `path`. Throws when it cannot be read, is empty, or is larger
     /// than `maxSecretFileBytes`.
     static func fileContents(_ path: String, field: String) throws(ConfigError) -> [UInt8] {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ConfigError(field: field, "\"\(path)\" is a directory; name the key or secret file inside it")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ConfigError(field: field, "cannot open file \"\(path)\"; check that it exists and is readable")
         }

@@ -144,7 +144,7 @@ public struct RateLimitDecorator: Decorator {
         addFields(limit: limitFieldValue, to: &headers)
         throw HTTPError(
             429, code: "rate_limited",
-            message: "Too many requests for rate limit policy \"\(policyName)\"; retry after \(retryAfter) seconds.",
+            message: "Too many requests for rate limit policy \"\(policyName)\"; retry after \(retryAfter) \(retryAfter == 1 ? "second" : "seconds").",
             headers: headers)
     }
 

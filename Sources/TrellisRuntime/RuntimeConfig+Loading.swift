@@ -1,26 +1,34 @@
 import Foundation
+import Glibc
 import TrellisCore
 
 extension RuntimeConfig {
     /// Reads and validates a config file. Errors name the file, the field and the value.
     public static func load(path: String) throws(ConfigError) -> RuntimeConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(field: "", "cannot read config file \(path): it does not exist or is not readable")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ConfigError(field: "", "the config file does not exist")
         }
-        return try parse(Array(data), source: path)
+        guard !isDirectory.boolValue else {
+            throw ConfigError(field: "", "is a directory; name the config file, such as runtime/trellis.json")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(field: "", "the config file is not readable")
+        }
+        return try parse(Array(data))
     }
 
     /// Parses and validates config JSON text. Unknown keys are errors, so a misspelt setting stops
     /// startup instead of being ignored.
-    public static func parse(_ bytes: [UInt8], source: String = "config") throws(ConfigError) -> RuntimeConfig {
+    public static func parse(_ bytes: [UInt8]) throws(ConfigError) -> RuntimeConfig {
         let root: JSON
         do {
             root = try JSON.parse(bytes)
         } catch {
-            throw ConfigError(field: "", "\(source) is not valid JSON: \(error.description)")
+            throw ConfigError(field: "", error.description)
         }
         guard let members = root.objectValue else {
-            throw ConfigError(field: "", "\(source) must hold a JSON object, found \(root.typeName)")
+            throw ConfigError(field: "", "the config must be a JSON object, found \(root.typeName)")
         }
         var config = RuntimeConfig()
         let top = DecoratorSettings(path: "", object: members)
@@ -86,7 +94,11 @@ extension ServerSettings {
     init(_ settings: DecoratorSettings) throws(ConfigError) {
         self.init()
         host = try settings.string("host", default: host)
-        guard !host.isEmpty else { throw ConfigError(field: settings.field("host"), "must not be empty") }
+        guard Self.isIPLiteral(host) else {
+            throw ConfigError(
+                field: settings.field("host"),
+                "must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0, ::1 or ::, found \"\(host)\"; host names are not resolved")
+        }
         port = try settings.int("port", in: 0...65_535, default: port)
         shutdownGraceSeconds = try settings.double("shutdownGraceSeconds", in: 0...3600, default: shutdownGraceSeconds)
         if let section = try settings.objectSection("limits") { limits = try ServerLimits(section) }
@@ -114,6 +126,15 @@ extension ServerLimits {
                 "must be at least bodyBytes (\(bodyBytes)), found \(maxBufferedBodyBytes); a request of the maximum size could never be accepted")
         }
         try settings.finish()
+    }
+}
+
+extension ServerSettings {
+    /// True for a numeric IPv4 or IPv6 address without a zone, the forms the gateway can bind.
+    public static func isIPLiteral(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 }
 

@@ -14,16 +14,33 @@ enum ApplicationLoader {
         return FileManager.default.fileExists(atPath: fallback) ? fallback : nil
     }
 
-    static func loadConfig(_ path: String?) throws -> RuntimeConfig {
-        guard let path else { return RuntimeConfig() }
-        return try RuntimeConfig.load(path: path)
+    /// A problem that stops startup, with the config file or the code named.
+    struct StartupError: Error, CustomStringConvertible {
+        let description: String
     }
 
-    static func build(config: RuntimeConfig, logSink: (any LogSink)? = nil) throws -> Application {
+    /// Loads the config at `path` (the built-in defaults when nil) and builds the application with
+    /// `logSink`, or with a sink chosen by the config's `logging.format` when `logSink` is nil
+    /// (the `make` closure gets the loaded config for that).
+    static func load(
+        configPath path: String?, logSink make: (RuntimeConfig) -> (any LogSink)? = { _ in nil }
+    ) throws(StartupError) -> Application {
+        let config: RuntimeConfig
+        do {
+            config = try path.map { try RuntimeConfig.load(path: $0) } ?? RuntimeConfig()
+        } catch {
+            throw StartupError(description: "\(path ?? "config"): \(error)")
+        }
         let registry = FunctionRegistry()
         Functions.register(into: registry)
-        return try Application.build(
-            registry: registry, config: config, environment: ProcessInfo.processInfo.environment, logSink: logSink)
+        do {
+            return try Application.build(
+                registry: registry, config: config, environment: ProcessInfo.processInfo.environment, logSink: make(config))
+        } catch let error as FunctionRegistry.ValidationError {
+            throw StartupError(description: "functions registered in code: \(error)")
+        } catch {
+            throw StartupError(description: "\(path ?? "config"): \(error)")
+        }
     }
 
     /// The rows of the function table printed by `serve` and `functions`.

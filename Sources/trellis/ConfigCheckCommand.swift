@@ -28,12 +28,11 @@ enum ConfigCheckCommand {
             return Command.usageError("config", "no config file: pass PATH or set TRELLIS_CONFIG")
         }
         do {
-            let config = try RuntimeConfig.load(path: path)
-            let application = try ApplicationLoader.build(config: config, logSink: MemoryLogSink())
+            let application = try ApplicationLoader.load(configPath: path) { _ in MemoryLogSink() }
             print("config OK: \(path), \(application.functions.count) functions")
             return ExitStatus.success
         } catch {
-            Output.standardError("trellis config check: \(path): \(error)")
+            Output.standardError("trellis config check: \(error)")
             return ExitStatus.failure
         }
     }

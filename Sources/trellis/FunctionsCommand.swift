@@ -23,8 +23,8 @@ enum FunctionsCommand {
             return Command.usageError("functions", "unexpected argument \"\(parsed.positional[0])\"")
         }
         do {
-            let config = try ApplicationLoader.loadConfig(ApplicationLoader.configPath(parsed.value("--config")))
-            let application = try ApplicationLoader.build(config: config, logSink: MemoryLogSink())
+            let path = ApplicationLoader.configPath(parsed.value("--config"))
+            let application = try ApplicationLoader.load(configPath: path) { _ in MemoryLogSink() }
             if parsed.flag("--json") {
                 print(FunctionListing.json(application.functions).serialized(pretty: true))
             } else {

@@ -41,6 +41,9 @@ enum InvokeCommand {
                 guard let colon = header.firstIndex(of: ":"), colon != header.startIndex else {
                     return Command.usageError("invoke", "header \"\(header)\" is not in the form 'Name: value'")
                 }
+                guard !header.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
+                    return Command.usageError("invoke", "header values may not contain CR, LF or NUL, as over HTTP")
+                }
                 let fieldName = String(header[..<colon]).trimmingCharacters(in: .whitespaces)
                 let value = String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
                 request.headers.add(fieldName, value)
@@ -56,9 +59,9 @@ enum InvokeCommand {
 
         let application: Application
         do {
-            let config = try ApplicationLoader.loadConfig(ApplicationLoader.configPath(parsed.value("--config")))
-            application = try ApplicationLoader.build(
-                config: config, logSink: StreamLogSink(fileDescriptor: STDERR_FILENO, format: config.logging.format))
+            application = try ApplicationLoader.load(configPath: ApplicationLoader.configPath(parsed.value("--config"))) {
+                StreamLogSink(fileDescriptor: STDERR_FILENO, format: $0.logging.format)
+            }
         } catch {
             Output.standardError("trellis invoke: \(error)")
             return ExitStatus.failure

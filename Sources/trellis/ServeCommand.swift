@@ -41,8 +41,7 @@ enum ServeCommand {
 
         let application: Application
         do {
-            let config = try ApplicationLoader.loadConfig(ApplicationLoader.configPath(parsed.value("--config")))
-            application = try ApplicationLoader.build(config: config)
+            application = try ApplicationLoader.load(configPath: ApplicationLoader.configPath(parsed.value("--config")))
         } catch {
             Output.standardError("trellis serve: \(error)")
             return ExitStatus.failure

@@ -62,6 +62,12 @@ import TrellisRuntime
         #expect(json["message"]?.stringValue?.contains(fragment) == true, "\(json)")
     }
 
+    @Test func statsOverflowGives422() async throws {
+        let (status, body) = try await stats(#"{"values": [1e308, 1e308]}"#)
+        #expect(status == 422)
+        #expect(body["error"] == "overflow")
+    }
+
     @Test func statsCarriesCodeDecorator() async throws {
         let response = try await invoke("stats", Request(method: "POST", body: Array(#"{"values": [1]}"#.utf8)))
         #expect(response.headers["Server-Timing"]?.hasPrefix("handler;dur=") == true)

@@ -34,7 +34,9 @@ import TrellisDecorators
             let missing = try await TestClient.request(port: gateway.port, "POST", "/function/stats", body: Self.statsBody)
             #expect(missing.status == 401)
             #expect(missing.header("WWW-Authenticate") == #"Bearer realm="trellis""#)
-            #expect(try JSON.parse(missing.body)["error"] == "missing_credentials")
+            let missingBody = try JSON.parse(missing.body)
+            #expect(missingBody["error"] == "missing_credentials")
+            #expect(missingBody["message"]?.stringValue?.contains("X-API-Key") == true)
 
             let wrong = try await TestClient.request(
                 port: gateway.port, "POST", "/function/stats", headers: [("X-API-Key", "not-the-key")], body: Self.statsBody)

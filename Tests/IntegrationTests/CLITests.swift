@@ -44,6 +44,25 @@ import Testing
         #expect(result.stderr.contains("functions.hello.decorators[0].capacity"), "stderr: \(result.stderr)")
     }
 
+    @Test func configErrorsNameFileOnce() throws {
+        let path = NSTemporaryDirectory() + "trellis-syntax-\(getpid()).json"
+        try #"{"server": }"#.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try ProcessRunner.run(["config", "check", path])
+        #expect(result.status == 1)
+        #expect(result.stderr.components(separatedBy: path).count == 2, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("invalid JSON at line 1"))
+
+        let directory = try ProcessRunner.run(["config", "check", NSTemporaryDirectory()])
+        #expect(directory.stderr.contains("is a directory"))
+        let localhost = NSTemporaryDirectory() + "trellis-host-\(getpid()).json"
+        try #"{"server": {"host": "localhost"}}"#.write(toFile: localhost, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: localhost) }
+        let host = try ProcessRunner.run(["config", "check", localhost])
+        #expect(host.status == 1)
+        #expect(host.stderr.contains("server.host"))
+    }
+
     @Test func functionsShowsChainsAndOwners() throws {
         let result = try ProcessRunner.run(["functions", "--config", "runtime/trellis.json"])
         #expect(result.status == 0, "stderr: \(result.stderr)")

@@ -34,8 +34,10 @@ private struct Point: Codable, Sendable, Equatable {
         (#"{"x": "1", "tags": []}"#, "Field 'x' has the wrong type: expected a number."),
         (#"{"x": 1, "tags": [1]}"#, "Field 'tags[0]' has the wrong type: expected a string."),
         (#"{"x": 1, "tags": [], "inner": {"depth": 1.5}}"#, "A number in the body does not fit its field"),
-        ("{", "The body is not valid JSON."),
-        ("", "The body is not valid JSON."),
+        ("{", "The body is not valid JSON: invalid JSON at line 1"),
+        ("", "The body is empty"),
+        (#"{"x": 1, "tags": [], "x": 2}"#, "The body is not valid JSON"),
+        (#"{"x": 1, "tags": [],}"#, "The body is not valid JSON"),
     ])
     func badBodyGives400NamingField(body: String, message: String) async throws {
         let response = try await invoke(body)

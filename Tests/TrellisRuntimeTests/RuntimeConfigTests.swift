@@ -50,6 +50,9 @@ import TrellisRuntime
         (#"{"sever": {}}"#, "sever"),
         (#"{"server": {"port": 70000}}"#, "server.port"),
         (#"{"server": {"port": "80"}}"#, "server.port"),
+        (#"{"server": {"host": "localhost"}}"#, "server.host"),
+        (#"{"server": {"host": "fe80::1%lo"}}"#, "server.host"),
+        (#"{"server": {"host": ""}}"#, "server.host"),
         (#"{"server": {"limits": {"bodyBytes": -1}}}"#, "server.limits.bodyBytes"),
         (#"{"server": {"limits": {"headerTimeout": 1}}}"#, "server.limits.headerTimeout"),
         (#"{"logging": {"level": "loud"}}"#, "logging.level"),
@@ -76,7 +79,7 @@ import TrellisRuntime
             _ = try parse("{\"server\": }")
             Issue.record("expected an error")
         } catch {
-            #expect(error.description.contains("not valid JSON"))
+            #expect(error.description.contains("invalid JSON"))
             #expect(error.description.contains("line 1"))
         }
     }
