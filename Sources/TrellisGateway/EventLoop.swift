@@ -126,7 +126,10 @@ final class EventLoop: @unchecked Sendable {
         }
         // libuv reports an address in use at `uv_listen`, not at `uv_tcp_bind` (it defers bind errors).
         guard listenStatus != UV_EADDRINUSE.rawValue else {
-            throw GatewayError(code: "bind_failed", message: "Could not bind \(host) port \(port): \(GatewayError.describe(listenStatus)).")
+            throw GatewayError(
+                code: "bind_failed",
+                message: "Could not bind \(host) port \(port): \(GatewayError.describe(listenStatus)). "
+                    + "Stop the other server, or choose another port with --port N or PORT=N (0 picks a free port).")
         }
         guard listenStatus == 0 else {
             throw GatewayError(code: "listen_failed", message: "Could not listen on \(host) port \(port): \(GatewayError.describe(listenStatus)).")

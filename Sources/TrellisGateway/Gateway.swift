@@ -63,8 +63,8 @@ public final class Gateway: Sendable {
                 throw error
             }
         } catch {
+            // The caller reports the thrown error; `trellis serve` prints it once to standard error.
             pool.shutdown()
-            application.logger.error("gateway failed to start", [("error", .string(error.message))])
             throw error
         }
         state.withLock { state in
