@@ -15,23 +15,9 @@ import TrellisCore
                     labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
                     print(f"{family.type} {sample.name}{{{labels}}} {float(sample.value)}")
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let stdout = ReadAll(output.fileHandleForReading)
-        let stderr = ReadAll(errors.fileHandleForReading)
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        let lines = stdout.wait().split(separator: "\n").map(String.init)
-        return (process.terminationStatus, lines, stderr.wait())
+        let result = try ProcessRunner.run(["python3", "-c", script], executable: "/usr/bin/env", stdin: text)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        return (result.status, lines, result.stderr)
     }
 
     @Test func metricsParseAsPrometheusText() async throws {

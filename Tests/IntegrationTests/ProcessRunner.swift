@@ -23,12 +23,14 @@ struct ProcessRunner {
     /// The repository root, where `runtime/trellis.json` lives: `swift test` runs in the package folder.
     static var repositoryRoot: String { FileManager.default.currentDirectoryPath }
 
-    /// Runs `trellis arguments` to completion, killing it after `timeout`.
+    /// Runs `executable arguments` (by default the `trellis` binary) to completion, killing it after
+    /// `timeout`.
     static func run(
-        _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, timeout: Duration = .seconds(60)
+        _ arguments: [String], executable: String = trellisPath, environment: [String: String] = [:],
+        stdin: String? = nil, timeout: Duration = .seconds(60)
     ) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: trellisPath)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
         var merged = ProcessInfo.processInfo.environment
