@@ -5,7 +5,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 CONFIG ?= runtime/trellis.json
 # Debian packages the build needs: the C libraries wrapped in Sources/C* and pkg-config to find them.
-DEBIAN_PACKAGES := libuv1-dev libjansson-dev libssl-dev pkg-config
+DEBIAN_PACKAGES := libuv1-dev libjansson-dev libssl-dev libsqlite3-dev pkg-config
 # Run apt-get through sudo unless we are root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

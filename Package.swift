@@ -12,6 +12,7 @@ let package = Package(
         .systemLibrary(name: "CUV", path: "Sources/CUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CJansson", path: "Sources/CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Request, response, context, the decorator protocol, the function registry, JSON, logging, metrics.
         .target(name: "TrellisCore", dependencies: ["CJansson"]),
@@ -21,11 +22,15 @@ let package = Package(
         .target(name: "TrellisDecorators", dependencies: ["TrellisCore", "CCrypto"]),
         // The runtime config, chain assembly and the invoker shared by the gateway and `trellis invoke`.
         .target(name: "TrellisRuntime", dependencies: ["TrellisCore", "TrellisDecorators"]),
+        // The durable event queue: an interface, and its embedded SQLite implementation.
+        .target(name: "TrellisQueue", dependencies: ["TrellisCore", "CSQLite"]),
+        // Event triggers (schedule, file, webhook, queue), the batcher and its workers.
+        .target(name: "TrellisTriggers", dependencies: ["TrellisCore", "TrellisDecorators", "TrellisRuntime", "TrellisQueue", "CUV"]),
         // The libuv HTTP server, routing and built-in endpoints.
-        .target(name: "TrellisGateway", dependencies: ["TrellisCore", "TrellisHTTP", "TrellisRuntime", "CUV"]),
+        .target(name: "TrellisGateway", dependencies: ["TrellisCore", "TrellisHTTP", "TrellisRuntime", "TrellisTriggers", "CUV"]),
         // The user's functions. `trellis` links them in.
         .target(name: "Functions", dependencies: ["TrellisCore", "TrellisDecorators"], path: "functions"),
-        .executableTarget(name: "trellis", dependencies: ["TrellisGateway", "TrellisRuntime", "Functions"]),
+        .executableTarget(name: "trellis", dependencies: ["TrellisGateway", "TrellisRuntime", "TrellisTriggers", "TrellisQueue", "Functions"]),
 
         // A socket client shared by the gateway and integration tests.
         .target(name: "TrellisTestSupport", path: "Tests/TrellisTestSupport"),
@@ -36,10 +41,13 @@ let package = Package(
         .testTarget(
             name: "TrellisGatewayTests", dependencies: ["TrellisGateway", "TrellisRuntime", "Functions", "TrellisTestSupport"]),
         .testTarget(name: "FunctionsTests", dependencies: ["Functions", "TrellisRuntime"]),
+        .testTarget(name: "TrellisQueueTests", dependencies: ["TrellisQueue", "TrellisCore"]),
+        .testTarget(name: "TrellisTriggersTests", dependencies: ["TrellisTriggers", "TrellisQueue", "TrellisRuntime", "TrellisCore"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "TrellisGateway", "TrellisRuntime", "TrellisDecorators", "TrellisCore", "Functions", "TrellisTestSupport",
+                "TrellisQueue", "TrellisTriggers",
             ]),
     ]
 )

@@ -13,6 +13,25 @@ enum CodableAdapter {
         }
     }
 
+    static func batchHandler<Item: Decodable & Sendable>(
+        _ handler: @escaping @Sendable ([TypedEvent<Item>], Context) async throws -> BatchResult
+    ) -> BatchHandler {
+        { batch, context in
+            var items: [TypedEvent<Item>] = []
+            var failures: [BatchResult.Failure] = []
+            for event in batch.events {
+                do {
+                    items.append(TypedEvent(event: event, item: try decode(Item.self, from: event.data)))
+                } catch {
+                    failures.append(BatchResult.Failure(eventID: event.id, reason: (error as? HTTPError)?.message ?? "\(error)", permanent: true))
+                }
+            }
+            guard !items.isEmpty else { return BatchResult(failures: failures) }
+            let result = try await handler(items, context)
+            return BatchResult(failures: failures + result.failures)
+        }
+    }
+
     /// Rejects a declared content type that is not JSON with 415. A missing `Content-Type` is accepted,
     /// so `curl --data` without `-H` works.
     static func checkContentType(_ request: Request) throws(HTTPError) {

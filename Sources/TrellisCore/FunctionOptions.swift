@@ -33,6 +33,15 @@ public struct FunctionOptions: Sendable {
     }
 }
 
+/// One registered batch function: its name, options and innermost batch handler. Only `timeout`,
+/// `maxConcurrency` (batches at once), `owner`, `summary`, `blocking` and `decorators` (which must
+/// all be `BatchDecorator`s) apply; `methods` does not, since batch functions have no HTTP route.
+public struct BatchFunctionDefinition: Sendable {
+    public var name: String
+    public var options: FunctionOptions
+    public var handler: BatchHandler
+}
+
 /// One registered function: its name, options and innermost handler.
 public struct FunctionDefinition: Sendable {
     public var name: String

@@ -4,6 +4,7 @@
 /// name, a bad option) are collected and `validate()` reports all of them before the server starts.
 public final class FunctionRegistry {
     public private(set) var functions: [FunctionDefinition] = []
+    public private(set) var batchFunctions: [BatchFunctionDefinition] = []
     public private(set) var decoratorFactories: [(type: String, factory: DecoratorFactory)] = []
     public private(set) var problems: [String] = []
 
@@ -11,13 +12,33 @@ public final class FunctionRegistry {
 
     /// Registers a raw handler: request in, response out.
     public func register(_ name: String, options: FunctionOptions = FunctionOptions(), handler: @escaping Handler) {
+        checkName(name, options: options)
+        functions.append(FunctionDefinition(name: name, options: options, handler: handler))
+    }
+
+    /// Registers a batch function: a trigger hands it many events at once, and it reports which failed.
+    public func registerBatch(_ name: String, options: FunctionOptions = FunctionOptions(), handler: @escaping BatchHandler) {
+        checkName(name, options: options)
+        batchFunctions.append(BatchFunctionDefinition(name: name, options: options, handler: handler))
+    }
+
+    /// Registers a batch function whose events' data are decoded as `Item` with `JSONDecoder`. An event
+    /// whose data does not decode is reported as a permanent failure (dead-lettered without retries)
+    /// and the handler gets the others.
+    public func registerBatch<Item: Decodable & Sendable>(
+        _ name: String, options: FunctionOptions = FunctionOptions(),
+        handler: @escaping @Sendable ([TypedEvent<Item>], Context) async throws -> BatchResult
+    ) {
+        registerBatch(name, options: options, handler: CodableAdapter.batchHandler(handler))
+    }
+
+    private func checkName(_ name: String, options: FunctionOptions) {
         if let problem = Self.problem(withName: name) {
             problems.append(problem)
-        } else if functions.contains(where: { $0.name == name }) {
+        } else if functions.contains(where: { $0.name == name }) || batchFunctions.contains(where: { $0.name == name }) {
             problems.append("function \"\(name)\" is registered twice")
         }
         problems.append(contentsOf: Self.problems(with: options, function: name))
-        functions.append(FunctionDefinition(name: name, options: options, handler: handler))
     }
 
     /// Registers a Codable handler: the body is decoded as `Input` with `JSONDecoder`, and the returned
@@ -40,6 +61,10 @@ public final class FunctionRegistry {
 
     public func function(named name: String) -> FunctionDefinition? {
         functions.first { $0.name == name }
+    }
+
+    public func batchFunction(named name: String) -> BatchFunctionDefinition? {
+        batchFunctions.first { $0.name == name }
     }
 
     public struct ValidationError: Error, CustomStringConvertible {
