@@ -12,5 +12,12 @@ public enum Functions {
         registry.register("echo", options: Echo.options, handler: Echo.handle)
         registry.register("profile", options: Profile.options, handler: Profile.handle)
         registry.register("stats", options: Stats.options, handler: Stats.compute)
+
+        // Fed by the triggers in runtime/trellis.json.
+        registry.registerBatch("weather-stats", options: WeatherStats.batchOptions, handler: WeatherStats.handle)
+        registry.register("weather-report", options: WeatherStats.reportOptions, handler: WeatherStats.report)
+        registry.registerBatch("deploy-audit", options: DeployLog.batchOptions, handler: DeployLog.handle)
+        registry.register("deploy-log", options: DeployLog.readOptions, handler: DeployLog.read)
+        registry.register("heartbeat", options: Heartbeat.options, handler: Heartbeat.handle)
     }
 }

@@ -50,6 +50,19 @@ extension RuntimeConfig {
                 config.functions[name] = try FunctionOverrides(DecoratorSettings(path: path, object: object))
             }
         }
+        if let queue = try top.objectSection("queue") {
+            config.queuePath = try queue.string("path", default: config.queuePath)
+            guard !config.queuePath.isEmpty else { throw ConfigError(field: queue.field("path"), "must not be empty") }
+            try queue.finish()
+        }
+        if let triggers = try top.objectSection("triggers") {
+            for (name, value) in triggers.object {
+                guard let object = value.objectValue else {
+                    throw ConfigError(field: triggers.field(name), "must be an object, found \(value.typeName)")
+                }
+                config.triggers.append((name: name, settings: object))
+            }
+        }
         try top.finish()
         return config
     }

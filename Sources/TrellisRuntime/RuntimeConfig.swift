@@ -10,6 +10,12 @@ public struct RuntimeConfig: Sendable {
     public var defaultDecorators: [DecoratorSpec] = []
     /// Per-function overrides, by function name.
     public var functions: [String: FunctionOverrides] = [:]
+    /// Where the embedded event queue keeps its SQLite database. Default `runtime/data/queue.db`; a
+    /// relative path is taken from the working directory.
+    public var queuePath = "runtime/data/queue.db"
+    /// The `triggers` section as written: trigger name to its settings object. The trigger runtime
+    /// validates it at startup, since it needs the registered functions.
+    public var triggers: [(name: String, settings: [(key: String, value: JSON)])] = []
 
     public init() {}
 }

@@ -8,6 +8,8 @@ let usage = """
       invoke NAME      Invoke one function in-process through its chain and print the response.
       functions        List the registered functions and their chains.
       config check     Validate a config file and the chains it builds.
+      events send      Put an event on a trigger's durable queue.
+      dlq              List, show and redrive a trigger's dead-lettered events.
 
     Run `trellis <command> --help` for a command's options.
     """
@@ -23,6 +25,10 @@ case "functions":
     status = FunctionsCommand.run(Array(arguments.dropFirst()))
 case "config":
     status = ConfigCheckCommand.run(Array(arguments.dropFirst()))
+case "events":
+    status = await EventsCommand.run(Array(arguments.dropFirst()))
+case "dlq":
+    status = await DeadLetterCommand.run(Array(arguments.dropFirst()))
 case "--help", "-h", "help":
     print(usage)
     status = ExitStatus.success
