@@ -19,8 +19,8 @@ final class DatabaseJob: @unchecked Sendable {
 
 /// The thread that owns the queue's SQLite connection and runs every job, with group commit.
 ///
-/// Callers append jobs under a lock and return at once; the thread takes all waiting jobs (up to
-/// `maxJobsPerTransaction`) and runs them in one `BEGIN IMMEDIATE … COMMIT` transaction, each inside
+/// Callers append jobs under a lock and return at once. The thread takes all waiting jobs, up to
+/// `maxJobsPerTransaction`, and runs them in one `BEGIN IMMEDIATE … COMMIT` transaction, each inside
 /// its own savepoint. While that commit waits for its fsync, new jobs pile up and go into the next
 /// transaction, so N concurrent callers cost far fewer than N fsyncs. A job that throws is rolled back
 /// to its savepoint and fails alone; the others still commit. No job's caller hears of success before
@@ -32,7 +32,7 @@ final class DatabaseThread: @unchecked Sendable {
     // @unchecked: `pending` and `isStopping` are guarded by `condition`; `connection` is created and
     // used only by the writer thread.
 
-    /// The most jobs one transaction takes, so one commit's latency and WAL growth stay bounded.
+    /// The maximum number of jobs in one transaction, so one commit's latency and WAL growth stay bounded.
     static let maxJobsPerTransaction = 1000
 
     /// Set by the writer thread before it serves jobs, and used only there.

@@ -24,7 +24,7 @@ public struct QueueError: Error, Sendable, Equatable, CustomStringConvertible {
         case notFound
         /// The queue was closed before the call.
         case closed
-        /// Any other SQLite failure; `sqliteCode` tells which.
+        /// Any other SQLite failure, identified by `sqliteCode`.
         case sqlite
     }
 
@@ -33,7 +33,7 @@ public struct QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     public var operation: String
     /// The database file.
     public var path: String
-    /// What failed, in words, including SQLite's own message when there is one.
+    /// A description of the failure, including SQLite's own message when there is one.
     public var message: String
     /// The SQLite extended result code, nil when the error did not come from SQLite.
     public var sqliteCode: Int32?

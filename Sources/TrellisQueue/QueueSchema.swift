@@ -1,7 +1,7 @@
 /// The database settings and the versioned schema of `SQLiteEventQueue`.
 ///
 /// `PRAGMA user_version` stores how many entries of `migrations` the file has received. Opening a file
-/// applies the missing ones in one transaction; a file with a higher version than this code knows is
+/// applies the missing ones in one transaction; a file with a higher version than `migrations` contains is
 /// rejected with `QueueError.Code.schemaTooNew`, so an older binary never writes a newer layout.
 enum QueueSchema {
     /// How long a statement waits for another connection's lock before failing with `busy`: 5000 ms.
@@ -13,7 +13,7 @@ enum QueueSchema {
     /// - WAL: a commit appends to the write-ahead log and fsyncs only that, and readers in other
     ///   processes do not block the writer.
     /// - `synchronous=FULL`: in WAL mode, `NORMAL` skips the fsync at commit and may lose the last
-    ///   transactions on power loss; `FULL` fsyncs the log at every commit, so an event is on disk
+    ///   transactions on power loss. `FULL` fsyncs the log at every commit, so an event is on disk
     ///   before `enqueue` returns. Group commit pays that cost once for many calls.
     /// - `foreign_keys=ON`: `attempts` rows refer to no other table today, but later migrations may add
     ///   references that should be checked.

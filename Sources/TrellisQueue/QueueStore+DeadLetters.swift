@@ -62,7 +62,7 @@ extension QueueStore {
         return letters
     }
 
-    /// The attempt history of `id`, oldest first.
+    /// Reads the attempt history of `id`, oldest first.
     func attempts(of id: String) throws -> [AttemptRecord] {
         let rows = try connection.statement(
             "SELECT attempt, time, error FROM attempts WHERE event_id = ? ORDER BY time, rowid")

@@ -48,7 +48,7 @@ final class SQLiteConnection {
         }
     }
 
-    /// The cached prepared statement for `sql`, reset and with its bindings cleared.
+    /// Prepares `sql` once and returns the cached statement, reset and with its bindings cleared.
     func statement(_ sql: String) throws -> SQLiteStatement {
         if let cached = statements[sql] {
             cached.reset()

@@ -8,7 +8,7 @@ import TrellisCore
 /// a power loss after the return loses nothing. Calls that arrive while a commit is in progress share
 /// the next transaction and its fsync (group commit, see `DatabaseThread`).
 ///
-/// **Threading.** All SQLite work, opening included, runs on one thread this object owns; the async
+/// **Threading.** All SQLite work, opening included, runs on one thread this object owns. The async
 /// methods suspend their caller until that thread has finished the call. A caller whose task is
 /// cancelled still has its call carried out, because the write may already be on disk.
 ///
@@ -20,7 +20,7 @@ import TrellisCore
 public final class SQLiteEventQueue: EventQueue {
     /// The file `trellis` uses, relative to the project folder.
     public static let defaultPath = "runtime/data/queue.db"
-    /// The longest event id the queue accepts, in UTF-8 bytes: 200.
+    /// The maximum length of an event id, in UTF-8 bytes: 200.
     public static let maxIDBytes = 200
 
     /// The database file.
@@ -78,8 +78,8 @@ public final class SQLiteEventQueue: EventQueue {
     ///   stored and the first call's ids return with `duplicate` true. Otherwise the key is recorded with
     ///   this call's ids. Each call also deletes up to 100 expired keys of any trigger.
     ///
-    /// - Throws: `invalidArgument` for an empty, over-long id, mixed triggers with a key, or a negative
-    ///   window; `idConflict` when a given id belongs to an event of another trigger, in which case
+    /// - Throws: `invalidArgument` for an empty or over-long id, mixed triggers with a key, or a
+    ///   negative window. `idConflict` when a given id belongs to an event of another trigger, and then
     ///   nothing of the call is stored.
     public func enqueue(_ events: [NewEvent], idempotencyKey: String?, window: Duration) async throws -> EnqueueResult {
         for event in events {
@@ -156,14 +156,14 @@ public final class SQLiteEventQueue: EventQueue {
         try await perform("redrive") { store in try store.redrive(trigger: trigger, ids: ids) }
     }
 
-    /// The earliest `availableAt` among the events of `trigger`; for a leased event that is the end of
-    /// its lease, when it becomes due again. May lie in the past. Nil when the trigger has no events.
+    /// Returns the earliest `availableAt` among the events of `trigger`, nil when it has none. For a
+    /// leased event that is the end of its lease, when it becomes due again. It may lie in the past.
     public func nextDueTime(trigger: String) async throws -> Double? {
         try await perform("nextDueTime") { store in try store.nextDueTime(trigger: trigger) }
     }
 
-    /// Depth counts waiting and leased events; `leased` those whose lease ends after now; the oldest
-    /// age is measured from the time the oldest held event was accepted.
+    /// Counts the events of `trigger`. Depth includes waiting and leased events, and `leased` those
+    /// whose lease ends after now. The oldest age runs from the acceptance time of the oldest event.
     public func stats(trigger: String) async throws -> QueueStats {
         try await perform("stats") { store in try store.stats(trigger: trigger) }
     }
