@@ -32,7 +32,7 @@ import TrellisCore
         #expect(result.ids.count == 2)
         #expect(!result.duplicate)
         #expect(result.ids[0].count == 32)
-        #expect(result.ids[0].allSatisfy(\.isHexDigit))
+        #expect(result.ids[0].allSatisfy { $0.isHexDigit })
         #expect(result.ids[0] == result.ids[0].lowercased())
         #expect(result.ids[0] != result.ids[1])
 
