@@ -76,7 +76,7 @@ public final class SQLiteEventQueue: EventQueue {
     /// - With an `idempotencyKey`, all events must share one trigger. If the same trigger and key were
     ///   stored less than `window` ago (the key expires at first call + `window`, exclusive), nothing is
     ///   stored and the first call's ids return with `duplicate` true. Otherwise the key is recorded with
-    ///   this call's ids. Each call also deletes up to 100 expired keys of any trigger.
+    ///   this call's ids. Each call with a key also deletes up to 100 expired keys of any trigger.
     ///
     /// - Throws: `invalidArgument` for an empty or over-long id, mixed triggers with a key, or a
     ///   negative window. `idConflict` when a given id belongs to an event of another trigger, and then
