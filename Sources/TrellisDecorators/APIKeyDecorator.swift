@@ -14,7 +14,7 @@ import TrellisCore
 /// A valid key that lacks one of `requiredScopes` gets 403. Neither the key nor part of it is written
 /// to an error message or a log line.
 ///
-/// Invocations from a trigger (a batch, or an ordinary invocation whose context holds a trigger
+/// Invocations from a trigger (a batch, or an ordinary invocation whose context contains a trigger
 /// principal) carry no key: they pass when `allowTriggers` lists the trigger, else get the same 403
 /// as a missing scope with code `trigger_not_allowed`. See `AuthTriggerPolicy`.
 public struct APIKeyDecorator: BatchDecorator {
@@ -42,8 +42,8 @@ public struct APIKeyDecorator: BatchDecorator {
     /// when that is nil, with the function of each request; nil records nothing.
     ///
     /// Throws when `keys` is empty, two keys share an id or a digest, `header` is not a valid field name
-    /// or is `Authorization`, `maxKeyBytes` is below 1, `realm` or a scope cannot be quoted in a
-    /// challenge, or an `allowTriggers` entry is neither `*` nor a trigger name. Errors name the field as a path relative to the decorator, such as `keys[1].id`.
+    /// or is `Authorization`, `maxKeyBytes` is below 1, or `realm` or a scope cannot be quoted in a
+    /// challenge. Also throws when an `allowTriggers` entry is neither `*` nor a trigger name. Errors name the field as a path relative to the decorator, such as `keys[1].id`.
     public init(
         keys: [APIKey], header: String? = nil, requiredScopes: [String] = [], maxKeyBytes: Int = defaultMaxKeyBytes,
         realm: String = "trellis", allowTriggers: [String] = [], metrics: MetricsRegistry? = nil, functionName: String? = nil

@@ -3,7 +3,7 @@ import TrellisCore
 /// The request flow both auth decorators share. It authenticates, counts the outcome, sets the
 /// principal and calls `next`. On failure it throws the failure's 401, 403 or 400 response.
 ///
-/// An invocation whose context already holds a trigger principal comes from the event worker (see
+/// An invocation whose context already contains a trigger principal comes from the event worker (see
 /// `AuthTriggerPolicy` for why HTTP input cannot produce one). It is checked against the trigger
 /// policy instead of the request's header fields, which carry no credentials in that case.
 enum AuthDecoratorFlow {

@@ -14,7 +14,7 @@ public struct AuthTriggerPolicy: Sendable, Equatable {
     public static let scheme = "trigger"
     /// The prefix of a trigger principal's id, before the trigger name.
     public static let idPrefix = "trigger:"
-    /// The longest trigger name, in bytes, as for function names.
+    /// The maximum length of a trigger name, in bytes, as for function names.
     public static let maxNameLength = 64
 
     /// Trigger names, or `*` for all. Empty (the default) allows no trigger.

@@ -1,6 +1,6 @@
 import TrellisCore
 
-/// How the events of one batch invocation ended, by the rules the worker applies: a failed event is
+/// The outcome counts of one batch invocation, by the rules the worker applies: a failed event is
 /// dead-lettered when its failure is `permanent` or its `attempt` has reached `batch.maxAttempts`,
 /// and retried otherwise.
 public struct BatchFailureCounts: Sendable, Equatable {

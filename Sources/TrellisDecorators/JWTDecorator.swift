@@ -11,7 +11,7 @@ import TrellisCore
 ///
 /// Neither the token nor any part of it is written to an error message or a log line.
 ///
-/// Invocations from a trigger (a batch, or an ordinary invocation whose context holds a trigger
+/// Invocations from a trigger (a batch, or an ordinary invocation whose context contains a trigger
 /// principal) carry no token: they pass when `allowTriggers` lists the trigger, else get the same 403
 /// as a missing scope with code `trigger_not_allowed`. See `AuthTriggerPolicy`.
 public struct JWTDecorator: BatchDecorator {

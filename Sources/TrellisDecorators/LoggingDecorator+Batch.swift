@@ -1,9 +1,10 @@
 import TrellisCore
 
 extension LoggingDecorator: BatchDecorator {
-    /// Writes one line per batch invocation after it ends, with the message `batch`: request id (the
-    /// batch id), function, trigger, the counts of `BatchFailureCounts` (items, failed, retried,
-    /// deadLettered), duration and principal, plus `error` with the error code when the handler threw.
+    /// Writes one line per batch invocation after it ends, with the message `batch`. Its fields are
+    /// the request id (the batch id), function, trigger, the counts of `BatchFailureCounts` (items,
+    /// failed, retried, deadLettered), duration and principal. When the handler threw, `error` adds
+    /// the error code.
     ///
     /// With `escalate`, a batch with any failed event is logged at least at `warning`, and one whose
     /// handler threw at least at `error`. Event data and attributes are not logged, since they may

@@ -41,7 +41,7 @@ extension TokenBucket {
             nanosecondsUntilFull: nanosecondsToRefill(capacity - storedTokens))
     }
 
-    /// The largest `n <= count` with `n * cost <= available`. The division may round either way, so
+    /// Returns the largest `n <= count` with `n * cost <= available`. The division may round either way, so
     /// the result is checked against the product and corrected by one unit.
     private static func unitsFitting(count: Int, cost: Double, available: Double) -> Int {
         guard cost > 0 else { return count }

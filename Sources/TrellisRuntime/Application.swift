@@ -37,9 +37,9 @@ public final class Application: Sendable {
             deadline: .now + function.timeout, logger: logger)
     }
 
-    /// A context for one invocation of `batchFunction`, with its deadline counted from now. The batch id
-    /// becomes the request id of every log line, and `principal` (the trigger's, `trigger:<name>`, as
-    /// `TriggerConfig.principal` builds it) is what auth decorators check against `allowTriggers`.
+    /// Builds a context for one invocation of `batchFunction`, with its deadline counted from now. The
+    /// batch id becomes the request id of every log line. `principal` (the trigger's, `trigger:<name>`,
+    /// as `TriggerConfig.principal` builds it) is what auth decorators check against `allowTriggers`.
     public func makeContext(for batchFunction: ResolvedBatchFunction, batchID: String, principal: Principal?) -> Context {
         let context = Context(
             requestID: batchID, functionName: batchFunction.name, deadline: .now + batchFunction.timeout, logger: logger)

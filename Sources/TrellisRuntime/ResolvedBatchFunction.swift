@@ -76,7 +76,7 @@ public final class ResolvedBatchFunction: Sendable {
         return result
     }
 
-    /// The failure reason of a thrown error. A cancellation after the deadline reads as a timeout,
+    /// Returns the failure reason of a thrown error. A cancellation after the deadline reads as a timeout,
     /// because `CancellationError` alone does not say why the task stopped.
     static func reason(for error: any Error, context: Context) -> String {
         if context.isTimedOut { return "timed out: the batch ran past its deadline" }
