@@ -13,6 +13,7 @@ import TrellisCore
 /// | `requiredScopes` | scopes a key must have | [] |
 /// | `maxKeyBytes` | longest key accepted, 1 to 8192 | 512 |
 /// | `realm` | realm of the `WWW-Authenticate` challenge | `trellis` |
+/// | `allowTriggers` | trigger names that may call the function without a key, or `"*"` for all | [] |
 extension APIKeyDecorator {
     public static let configType = "apiKey"
     public static let maxKeyBytesRange = 1...8192
@@ -38,12 +39,13 @@ extension APIKeyDecorator {
         let requiredScopes = try settings.stringArray("requiredScopes", default: [])
         let maxKeyBytes = try settings.int("maxKeyBytes", in: maxKeyBytesRange, default: defaultMaxKeyBytes)
         let realm = try settings.string("realm", default: "trellis")
+        let allowTriggers = try settings.stringArray("allowTriggers", default: [])
         try settings.finish()
 
         do {
             return try APIKeyDecorator(
                 keys: keys, header: header, requiredScopes: requiredScopes, maxKeyBytes: maxKeyBytes, realm: realm,
-                metrics: environment.metrics, functionName: environment.functionName)
+                allowTriggers: allowTriggers, metrics: environment.metrics, functionName: environment.functionName)
         } catch {
             throw ConfigError(field: settings.field(error.field), error.message)
         }

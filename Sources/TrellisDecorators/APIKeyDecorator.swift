@@ -13,7 +13,11 @@ import TrellisCore
 ///
 /// A valid key that lacks one of `requiredScopes` gets 403. Neither the key nor part of it is written
 /// to an error message or a log line.
-public struct APIKeyDecorator: Decorator {
+///
+/// Invocations from a trigger (a batch, or an ordinary invocation whose context contains a trigger
+/// principal) carry no key: they pass when `allowTriggers` lists the trigger, else get the same 403
+/// as a missing scope with code `trigger_not_allowed`. See `AuthTriggerPolicy`.
+public struct APIKeyDecorator: BatchDecorator {
     /// The default maximum key length, in bytes.
     public static let defaultMaxKeyBytes = 512
 
@@ -25,19 +29,24 @@ public struct APIKeyDecorator: Decorator {
     public let maxKeyBytes: Int
     /// The `realm` of the `WWW-Authenticate` challenge. Default `trellis`.
     public let realm: String
+    /// The triggers that may call the function without a key; `*` allows all. Default none.
+    public var allowTriggers: [String] { triggers.allowTriggers }
+    private let triggers: AuthTriggerPolicy
     private let metrics: AuthDecoratorMetrics?
 
-    static let failureCodes = ["missing_credentials", "ambiguous_credentials", "invalid_credentials", "insufficient_scope"]
+    static let failureCodes = [
+        "missing_credentials", "ambiguous_credentials", "invalid_credentials", "insufficient_scope", "trigger_not_allowed",
+    ]
 
     /// Builds the decorator. `metrics` receives the auth counters, labelled with `functionName` or,
     /// when that is nil, with the function of each request; nil records nothing.
     ///
     /// Throws when `keys` is empty, two keys share an id or a digest, `header` is not a valid field name
     /// or is `Authorization`, `maxKeyBytes` is below 1, or `realm` or a scope cannot be quoted in a
-    /// challenge. Errors name the field as a path relative to the decorator, such as `keys[1].id`.
+    /// challenge. Also throws when an `allowTriggers` entry is neither `*` nor a trigger name. Errors name the field as a path relative to the decorator, such as `keys[1].id`.
     public init(
         keys: [APIKey], header: String? = nil, requiredScopes: [String] = [], maxKeyBytes: Int = defaultMaxKeyBytes,
-        realm: String = "trellis", metrics: MetricsRegistry? = nil, functionName: String? = nil
+        realm: String = "trellis", allowTriggers: [String] = [], metrics: MetricsRegistry? = nil, functionName: String? = nil
     ) throws(ConfigError) {
         guard !keys.isEmpty else { throw ConfigError(field: "keys", "must list at least one key") }
         for (index, key) in keys.enumerated() {
@@ -63,6 +72,7 @@ public struct APIKeyDecorator: Decorator {
         self.requiredScopes = requiredScopes
         self.maxKeyBytes = maxKeyBytes
         self.realm = realm
+        self.triggers = try AuthTriggerPolicy(allowTriggers: allowTriggers)
         self.metrics = metrics.map {
             AuthDecoratorMetrics(registry: $0, decorator: "apiKey", reasons: Self.failureCodes, functionName: functionName)
         }
@@ -70,7 +80,14 @@ public struct APIKeyDecorator: Decorator {
 
     public func handle(_ request: Request, context: Context, next: Handler) async throws -> Response {
         try await AuthDecoratorFlow.handle(
-            request, context: context, next: next, decorator: name, realm: realm, metrics: metrics, authenticate: authenticate)
+            request, context: context, next: next, decorator: name, realm: realm, metrics: metrics, triggers: triggers,
+            authenticate: authenticate)
+    }
+
+    /// Lets a batch through when `allowTriggers` lists its trigger principal's trigger; else throws 403.
+    public func handleBatch(_ batch: Batch, context: Context, next: BatchHandler) async throws -> BatchResult {
+        try await AuthDecoratorFlow.handleBatch(
+            batch, context: context, next: next, decorator: name, realm: realm, metrics: metrics, triggers: triggers)
     }
 
     /// Finds the key the request presents and checks its scopes.

@@ -2,11 +2,21 @@ import TrellisCore
 
 /// The request flow both auth decorators share. It authenticates, counts the outcome, sets the
 /// principal and calls `next`. On failure it throws the failure's 401, 403 or 400 response.
+///
+/// An invocation whose context already contains a trigger principal comes from the event worker (see
+/// `AuthTriggerPolicy` for why HTTP input cannot produce one). It is checked against the trigger
+/// policy instead of the request's header fields, which carry no credentials in that case.
 enum AuthDecoratorFlow {
     static func handle(
         _ request: Request, context: Context, next: Handler, decorator name: String, realm: String,
-        metrics: AuthDecoratorMetrics?, authenticate: (Request) throws(AuthDecoratorFailure) -> Principal
+        metrics: AuthDecoratorMetrics?, triggers: AuthTriggerPolicy,
+        authenticate: (Request) throws(AuthDecoratorFailure) -> Principal
     ) async throws -> Response {
+        if AuthTriggerPolicy.isTrigger(context.principal) {
+            try authorizeTrigger(context: context, decorator: name, realm: realm, metrics: metrics, triggers: triggers)
+            return try await next(request, context)
+        }
+
         let principal: Principal
         do {
             principal = try authenticate(request)
@@ -21,5 +31,30 @@ enum AuthDecoratorFlow {
         context.logger.debug("authenticated", [("decorator", .string(name)), ("principal", .string(principal.id))])
         context.principal = principal
         return try await next(request, context)
+    }
+
+    /// Lets a batch through when its trigger principal is allowed; a batch has no credentials to read.
+    static func handleBatch(
+        _ batch: Batch, context: Context, next: BatchHandler, decorator name: String, realm: String,
+        metrics: AuthDecoratorMetrics?, triggers: AuthTriggerPolicy
+    ) async throws -> BatchResult {
+        try authorizeTrigger(context: context, decorator: name, realm: realm, metrics: metrics, triggers: triggers)
+        return try await next(batch, context)
+    }
+
+    private static func authorizeTrigger(
+        context: Context, decorator name: String, realm: String, metrics: AuthDecoratorMetrics?, triggers: AuthTriggerPolicy
+    ) throws(HTTPError) {
+        do {
+            try triggers.check(context.principal)
+        } catch {
+            metrics?.recordFailure(function: context.functionName, reason: error.code)
+            context.logger.debug(
+                "trigger not allowed",
+                [("decorator", .string(name)), ("principal", context.principal.map { .string($0.id) } ?? .null)])
+            throw error.httpError(realm: realm)
+        }
+        metrics?.recordSuccess(function: context.functionName)
+        context.logger.debug("trigger allowed", [("decorator", .string(name)), ("principal", .string(context.principal?.id ?? ""))])
     }
 }

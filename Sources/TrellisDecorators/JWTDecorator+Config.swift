@@ -16,6 +16,7 @@ import TrellisCore
 /// | `requiredScopes` | scopes the token must grant | [] |
 /// | `principalClaim` | claim used as the principal id | `sub` |
 /// | `realm` | realm of the `WWW-Authenticate` challenge | `trellis` |
+/// | `allowTriggers` | trigger names that may call the function without a token, or `"*"` for all | [] |
 extension JWTDecorator {
     public static let configType = "jwt"
     public static let maxTokenBytesRange = 256...65536
@@ -47,6 +48,7 @@ extension JWTDecorator {
         let requiredScopes = try settings.stringArray("requiredScopes", default: [])
         let principalClaim = try settings.string("principalClaim", default: "sub")
         let realm = try settings.string("realm", default: "trellis")
+        let allowTriggers = try settings.stringArray("allowTriggers", default: [])
 
         var requiredClaims: [(key: String, value: JSON)] = []
         if let value = settings.value("requiredClaims") {
@@ -63,7 +65,7 @@ extension JWTDecorator {
                 requireExp: requireExp, maxTokenBytes: maxTokenBytes, clock: clock, keyField: keyField)
             return try JWTDecorator(
                 verifier: verifier, requiredClaims: requiredClaims, requiredScopes: requiredScopes,
-                principalClaim: principalClaim, realm: realm, metrics: environment.metrics,
+                principalClaim: principalClaim, realm: realm, allowTriggers: allowTriggers, metrics: environment.metrics,
                 functionName: environment.functionName)
         } catch {
             // The initializers name fields without the settings path; a field already under it is kept.

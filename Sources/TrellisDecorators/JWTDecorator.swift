@@ -10,7 +10,11 @@ import TrellisCore
 /// strings or a space-separated string. Every required scope must be among them.
 ///
 /// Neither the token nor any part of it is written to an error message or a log line.
-public struct JWTDecorator: Decorator {
+///
+/// Invocations from a trigger (a batch, or an ordinary invocation whose context contains a trigger
+/// principal) carry no token: they pass when `allowTriggers` lists the trigger, else get the same 403
+/// as a missing scope with code `trigger_not_allowed`. See `AuthTriggerPolicy`.
+public struct JWTDecorator: BatchDecorator {
     public let name: String
     public let verifier: JWTVerifier
     public let requiredClaims: [(key: String, value: JSON)]
@@ -19,20 +23,26 @@ public struct JWTDecorator: Decorator {
     public let principalClaim: String
     /// The `realm` of the `WWW-Authenticate` challenge. Default `trellis`.
     public let realm: String
+    /// The triggers that may call the function without a token; `*` allows all. Default none.
+    public var allowTriggers: [String] { triggers.allowTriggers }
+    private let triggers: AuthTriggerPolicy
     private let metrics: AuthDecoratorMetrics?
 
     /// Failure codes of the decorator beyond those of the verifier, for metrics.
-    static let failureCodes = ["missing_credentials", "ambiguous_credentials", "insufficient_scope", "insufficient_claims"]
+    static let failureCodes = [
+        "missing_credentials", "ambiguous_credentials", "insufficient_scope", "insufficient_claims", "trigger_not_allowed",
+    ]
 
     /// Builds the decorator. `metrics` receives the auth counters, labelled with `functionName` or,
     /// when that is nil, with the function of each request; nil records nothing.
     ///
     /// Throws when `principalClaim`, `realm` or a required scope cannot be written into a challenge,
     /// because it is empty or contains a quote, a backslash or a control character. Scopes also must
-    /// not contain a space.
+    /// not contain a space. An `allowTriggers` entry must be `*` or a trigger name.
     public init(
         verifier: JWTVerifier, requiredClaims: [(key: String, value: JSON)] = [], requiredScopes: [String] = [],
-        principalClaim: String = "sub", realm: String = "trellis", metrics: MetricsRegistry? = nil, functionName: String? = nil
+        principalClaim: String = "sub", realm: String = "trellis", allowTriggers: [String] = [], metrics: MetricsRegistry? = nil,
+        functionName: String? = nil
     ) throws(ConfigError) {
         guard !principalClaim.isEmpty, AuthDecoratorFailure.isQuotable(principalClaim) else {
             throw ConfigError(field: "principalClaim", "must be a claim name without quotes, backslashes or control characters")
@@ -45,6 +55,7 @@ public struct JWTDecorator: Decorator {
         self.requiredScopes = requiredScopes
         self.principalClaim = principalClaim
         self.realm = realm
+        self.triggers = try AuthTriggerPolicy(allowTriggers: allowTriggers)
         self.metrics = metrics.map {
             AuthDecoratorMetrics(
                 registry: $0, decorator: "jwt", reasons: JWTVerifier.failureCodes + Self.failureCodes, functionName: functionName)
@@ -53,7 +64,14 @@ public struct JWTDecorator: Decorator {
 
     public func handle(_ request: Request, context: Context, next: Handler) async throws -> Response {
         try await AuthDecoratorFlow.handle(
-            request, context: context, next: next, decorator: name, realm: realm, metrics: metrics, authenticate: authenticate)
+            request, context: context, next: next, decorator: name, realm: realm, metrics: metrics, triggers: triggers,
+            authenticate: authenticate)
+    }
+
+    /// Lets a batch through when `allowTriggers` lists its trigger principal's trigger; else throws 403.
+    public func handleBatch(_ batch: Batch, context: Context, next: BatchHandler) async throws -> BatchResult {
+        try await AuthDecoratorFlow.handleBatch(
+            batch, context: context, next: next, decorator: name, realm: realm, metrics: metrics, triggers: triggers)
     }
 
     /// Verifies the request's token and checks the claim and scope requirements.

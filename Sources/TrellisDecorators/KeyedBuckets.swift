@@ -55,11 +55,25 @@ public final class KeyedBuckets: Sendable {
     /// bucket for a key seen for the first time. The semantics of each take are those of
     /// `TokenBucket.take`, so a refused take changes nothing in that bucket.
     public func take(_ key: String, cost: Double = 1, at now: UInt64) -> TokenBucket.Decision {
-        let (decision, evicted) = table.withLock { table in
-            table.take(key, cost: cost, at: now, maxKeys: maxKeys)
+        update(key, at: now) { $0.take(cost, at: now) }
+    }
+
+    /// Takes up to `count` units of `cost` tokens from the bucket of `key` at `now` (monotonic
+    /// nanoseconds): as many as the bucket contains, creating a full bucket for a new key. The
+    /// semantics are those of `TokenBucket.take(upTo:cost:at:)`, so taking 0 units changes nothing
+    /// in that bucket.
+    public func take(_ key: String, upTo count: Int, cost: Double = 1, at now: UInt64) -> TokenBucket.PartialTake {
+        update(key, at: now) { $0.take(upTo: count, cost: cost, at: now) }
+    }
+
+    private func update<Result: Sendable>(
+        _ key: String, at now: UInt64, _ body: @Sendable (inout TokenBucket) -> Result
+    ) -> Result {
+        let (result, evicted) = table.withLock { table in
+            table.update(key, at: now, maxKeys: maxKeys, body)
         }
         if evicted { evictions.add(1, ordering: .relaxed) }
-        return decision
+        return result
     }
 
     /// The number of buckets held now.
@@ -100,13 +114,16 @@ public final class KeyedBuckets: Sendable {
 
         init(prototype: TokenBucket) { self.prototype = prototype }
 
-        /// Returns the decision and whether a bucket that was not full had to be evicted.
-        mutating func take(_ key: String, cost: Double, at now: UInt64, maxKeys: Int) -> (TokenBucket.Decision, Bool) {
+        /// Applies `body` to the bucket of `key`. Returns its result and whether a bucket that was not
+        /// full had to be evicted.
+        mutating func update<Result>(
+            _ key: String, at now: UInt64, maxKeys: Int, _ body: (inout TokenBucket) -> Result
+        ) -> (Result, Bool) {
             if let slot = index[key] {
-                let decision = slots[Int(slot)].bucket.take(cost, at: now)
+                let result = body(&slots[Int(slot)].bucket)
                 moveToNewest(slot)
                 pruneFull(at: now, keeping: slot)
-                return (decision, false)
+                return (result, false)
             }
 
             pruneFull(at: now, keeping: Self.none)
@@ -116,9 +133,9 @@ public final class KeyedBuckets: Sendable {
                 evicted = true
             }
             var bucket = TokenBucket(checkedCapacity: prototype.capacity, refillPerSecond: prototype.refillPerSecond, now: now)
-            let decision = bucket.take(cost, at: now)
+            let result = body(&bucket)
             insert(key, bucket)
-            return (decision, evicted)
+            return (result, evicted)
         }
 
         /// Drops up to `maxPrunedPerTake` least recently used buckets that are full at `now`, stopping at

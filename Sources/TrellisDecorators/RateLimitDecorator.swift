@@ -18,9 +18,12 @@ import TrellisCore
 ///
 /// Every decision increments `trellis_ratelimit_decisions_total{function,decorator,outcome}`.
 /// Tokens are taken before `next` runs and are not returned when the handler fails.
-public struct RateLimitDecorator: Decorator {
+public struct RateLimitDecorator: BatchDecorator {
     /// Monotonic nanoseconds; any origin, only differences matter.
     public typealias Clock = @Sendable () -> UInt64
+    /// Suspends for the given nanoseconds, measured on the same time base as `Clock`. Throws
+    /// `CancellationError` when the task is cancelled while it waits.
+    public typealias Sleep = @Sendable (UInt64) async throws -> Void
 
     /// The largest capacity accepted, in tokens.
     public static let maxCapacity = 1_000_000_000
@@ -37,11 +40,12 @@ public struct RateLimitDecorator: Decorator {
     /// The policy name in the `RateLimit-Policy` and `RateLimit` fields.
     public let policyName: String
 
-    private let buckets: KeyedBuckets
-    private let clock: Clock
+    let buckets: KeyedBuckets
+    let clock: Clock
+    let sleep: Sleep
     private let policyFieldValue: String
-    private let metrics: RateLimitMetrics
-    private let warnings: RateLimitWarningThrottle
+    let metrics: RateLimitMetrics
+    let warnings: RateLimitWarningThrottle
 
     /// Creates a limiter of `capacity` tokens (the burst) per key, refilled at `refillPerSecond` tokens
     /// per second, taking `cost` tokens per request.
@@ -52,6 +56,8 @@ public struct RateLimitDecorator: Decorator {
     ///   - metrics: where decisions are counted; nil counts nothing.
     ///   - functionName: the function this decorator is built for, or nil when it may serve several.
     ///   - fieldPath: the config path that error messages name, such as `functions.hello.decorators[0]`.
+    ///   - clock: the time source of the buckets.
+    ///   - sleep: how a batch waits for tokens (see `handleBatch`); it must measure time as `clock` does.
     /// - Throws: `ConfigError` naming the invalid field: `capacity` outside 1...`maxCapacity`,
     ///   `refillPerSecond` outside `refillPerSecondRange`, `cost` outside 1...capacity (a larger cost
     ///   could never be allowed), `maxKeys` outside `maxKeysRange`, an invalid `policyName`, or an
@@ -60,7 +66,8 @@ public struct RateLimitDecorator: Decorator {
         key: RateLimitKey = .client, capacity: Int, refillPerSecond: Double, cost: Int = 1, shadow: Bool = false,
         maxKeys: Int = KeyedBuckets.defaultMaxKeys, policyName: String? = nil, metrics: MetricsRegistry? = nil,
         functionName: String? = nil, fieldPath: String = "rateLimit",
-        clock: @escaping Clock = RateLimitDecorator.monotonicNanoseconds
+        clock: @escaping Clock = RateLimitDecorator.monotonicNanoseconds,
+        sleep: @escaping Sleep = RateLimitDecorator.taskSleep
     ) throws(ConfigError) {
         func field(_ name: String) -> String { "\(fieldPath).\(name)" }
 
@@ -102,6 +109,7 @@ public struct RateLimitDecorator: Decorator {
         self.shadow = shadow
         self.policyName = policyName
         self.clock = clock
+        self.sleep = sleep
         self.policyFieldValue = RateLimitHeaderFields.policy(
             name: policyName, capacity: Double(capacity), refillPerSecond: refillPerSecond, cost: Double(cost))
         self.metrics = RateLimitMetrics(registry: metrics, decorator: name, function: functionName)
@@ -160,12 +168,17 @@ public struct RateLimitDecorator: Decorator {
         headers.add(RateLimitHeaderFields.limitField, limit)
     }
 
-    private func record(_ outcome: RateLimitOutcome, context: Context) {
+    /// Suspends the current task with `Task.sleep`: the default `Sleep`.
+    @Sendable public static func taskSleep(nanoseconds: UInt64) async throws {
+        try await Task.sleep(nanoseconds: nanoseconds)
+    }
+
+    func record(_ outcome: RateLimitOutcome, context: Context) {
         context.rateLimitOutcome = outcome
         metrics.record(outcome, function: context.functionName)
     }
 
-    private func logShadowRefusal(bucketKey: String, retryAfter: UInt64, context: Context, now: UInt64) {
+    func logShadowRefusal(bucketKey: String, retryAfter: UInt64, context: Context, now: UInt64) {
         guard let suppressed = warnings.admit(at: now) else { return }
         var fields: [(String, JSON)] = [
             ("decorator", .string(name)),

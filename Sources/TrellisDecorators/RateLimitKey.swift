@@ -4,8 +4,9 @@ import TrellisCore
 ///
 /// Bucket keys are built so that values from different sources never collide. A client address
 /// (`127.0.0.1`, `::1`, `local`) is used as is. A principal id is prefixed with `p:`, a header
-/// value with `h:` and a hashed long header value with `h#`. No address starts with these prefixes,
-/// since addresses hold only hexadecimal digits, `.` and `:`, or are the word `local`.
+/// value with `h:`, a hashed long header value with `h#` and a trigger name with `t:`. No address
+/// starts with these prefixes, since addresses hold only hexadecimal digits, `.` and `:`, or are the
+/// word `local`.
 public enum RateLimitKey: Sendable, Equatable {
     /// The peer's IP address, `request.clientAddress`.
     case client
@@ -51,6 +52,21 @@ public enum RateLimitKey: Sendable, Equatable {
                 return "h#" + String(hash, radix: 16)
             }
             return "h:" + value
+        case .function:
+            return context.functionName
+        }
+    }
+
+    /// Returns the bucket key of one batch invocation, which has no client address and no header
+    /// fields: `principal` uses the trigger's principal (`context.principal`, `trigger:<name>` as the
+    /// worker sets it, else built from `batch.trigger`), `client` and `header` use the trigger name, and
+    /// `function` the function's bucket, which batches then share with HTTP requests.
+    public func bucketKey(for batch: Batch, context: Context) -> String {
+        switch self {
+        case .principal:
+            return "p:" + (context.principal?.id ?? "trigger:" + batch.trigger)
+        case .client, .header:
+            return "t:" + batch.trigger
         case .function:
             return context.functionName
         }

@@ -57,10 +57,11 @@ final class RateLimitMetrics: Sendable {
         }
     }
 
-    func record(_ outcome: RateLimitOutcome, function: String) {
+    /// Counts `count` decisions of one kind: 1 per request, 1 per event of a batch.
+    func record(_ outcome: RateLimitOutcome, function: String, count: Int = 1) {
         guard let registry else { return }
         if let fixedSeries, function == fixedFunction {
-            fixedSeries.counter(for: outcome).increment()
+            fixedSeries.counter(for: outcome).increment(by: count)
             return
         }
         let series = seriesByFunction.withLock { cache in
@@ -69,6 +70,19 @@ final class RateLimitMetrics: Sendable {
             cache[function] = series
             return series
         }
-        series.counter(for: outcome).increment()
+        series.counter(for: outcome).increment(by: count)
+    }
+
+    static let delayedName = "trellis_ratelimit_delayed_events_total"
+
+    /// Counts batch events that waited for tokens before running, in
+    /// `trellis_ratelimit_delayed_events_total{function,decorator}`. The series is looked up per call,
+    /// which takes the registry's lock once per delayed part of a batch, not once per event.
+    func recordDelayed(_ count: Int, function: String) {
+        guard let registry else { return }
+        registry.counter(
+            Self.delayedName, help: "Batch events a rate-limit decorator held back until its bucket refilled.",
+            labels: ["function": function, "decorator": decorator]
+        ).increment(by: count)
     }
 }

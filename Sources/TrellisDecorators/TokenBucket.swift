@@ -28,9 +28,9 @@ public struct TokenBucket: Sendable, Equatable {
     /// The refill rate in tokens per second. Finite and greater than 0.
     public let refillPerSecond: Double
     /// The token count as of `updatedAt`, between 0 and `capacity`. Use `tokens(at:)` for the current value.
-    public private(set) var storedTokens: Double
+    public internal(set) var storedTokens: Double
     /// The monotonic instant, in nanoseconds, that `storedTokens` is valid for.
-    public private(set) var updatedAt: UInt64
+    public internal(set) var updatedAt: UInt64
 
     /// A parameter passed to `init` that is out of range; `name` is the parameter label.
     public struct InvalidParameter: Error, Sendable, Equatable, CustomStringConvertible {
@@ -124,7 +124,13 @@ public struct TokenBucket: Sendable, Equatable {
     static let nanosecondsPerSecond = 1_000_000_000.0
 
     /// Nanoseconds the refill takes to add `deficit` tokens, rounded up and saturated at `UInt64.max`.
-    private func nanosecondsToRefill(_ deficit: Double) -> UInt64 {
+    func nanosecondsToRefill(_ deficit: Double) -> UInt64 {
+        Self.nanosecondsToRefill(deficit, refillPerSecond: refillPerSecond)
+    }
+
+    /// Nanoseconds a refill of `refillPerSecond` takes to add `deficit` tokens, rounded up and
+    /// saturated at `UInt64.max`; 0 for a deficit of 0 or less.
+    static func nanosecondsToRefill(_ deficit: Double, refillPerSecond: Double) -> UInt64 {
         guard deficit > 0 else { return 0 }
         let nanoseconds = (deficit / refillPerSecond * Self.nanosecondsPerSecond).rounded(.up)
         // UInt64.max is not exactly representable as a Double; the nearest Double (2^64) is out of range.

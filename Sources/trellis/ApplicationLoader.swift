@@ -43,12 +43,19 @@ enum ApplicationLoader {
         }
     }
 
-    /// The rows of the function table printed by `serve` and `functions`.
+    /// The rows of the function table printed by `serve` and `functions`. Batch functions follow the
+    /// others, with `batch` in the methods column since they have no HTTP route.
     static func functionTable(_ application: Application) -> String {
-        let rows = application.functions.map { function in
+        func chain(_ names: [String]) -> String { names.isEmpty ? "-" : names.joined(separator: " > ") }
+        var rows = application.functions.map { function in
             [
-                function.name, function.methods.joined(separator: ","),
-                function.decoratorNames.isEmpty ? "-" : function.decoratorNames.joined(separator: " > "),
+                function.name, function.methods.joined(separator: ","), chain(function.decoratorNames),
+                "\(formatSeconds(function.timeout.seconds))s", String(function.maxConcurrency), function.owner ?? "-",
+            ]
+        }
+        rows += application.batchFunctions.map { function in
+            [
+                function.name, "batch", chain(function.decoratorNames),
                 "\(formatSeconds(function.timeout.seconds))s", String(function.maxConcurrency), function.owner ?? "-",
             ]
         }

@@ -26,7 +26,7 @@ enum FunctionsCommand {
             let path = ApplicationLoader.configPath(parsed.value("--config"))
             let application = try ApplicationLoader.load(configPath: path) { _ in MemoryLogSink() }
             if parsed.flag("--json") {
-                print(FunctionListing.json(application.functions).serialized(pretty: true))
+                print(FunctionListing.json(application).serialized(pretty: true))
             } else {
                 print(ApplicationLoader.functionTable(application))
             }
