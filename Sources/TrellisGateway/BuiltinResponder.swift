@@ -14,7 +14,7 @@ struct BuiltinResponder: Sendable {
 
     init(application: Application) {
         self.application = application
-        functionListBody = Array(FunctionListing.json(application.functions).serialized().utf8)
+        functionListBody = Array(FunctionListing.json(application).serialized().utf8)
     }
 
     /// Builds the response of `endpoint`. `draining` is true once shutdown began, which turns the health check
