@@ -8,17 +8,18 @@ import Foundation
 /// A range must not run backwards (`FRI-MON` is invalid), and a step needs `*` or a range before it.
 /// Macros such as `@daily` and the Quartz extensions (`L`, `W`, `#`, seconds) are not accepted.
 ///
-/// Day rule (as in Vixie cron and cronie): when both day fields are restricted, a day matches if EITHER
-/// matches, so `0 0 13 * FRI` fires on every 13th and on every Friday. When one of them is unrestricted, a
-/// day must match both. As in those crons, a day field counts as unrestricted when its text starts with
-/// `*`, which includes steps like `*/2`.
+/// Day rule: when both day fields are restricted, a day matches if EITHER matches, so `0 0 13 * FRI` fires
+/// on every 13th and on every Friday (the rule of Vixie cron's crontab(5)). When one of them is
+/// unrestricted, a day must match both. A day field counts as unrestricted when its text starts with `*`,
+/// which includes steps like `*/2`.
+/// NOTE: cron implementations differ on `*/n` day fields; some count only a bare `*` as unrestricted.
 ///
-/// Daylight saving time follows the rule of Debian's cron (cron(8), "daylight saving time"), which tells
-/// fixed-time expressions from wildcard ones. An expression is fixed-time when neither its minute nor its hour
-/// field starts with `*`.
+/// Daylight saving time treats fixed-time and wildcard expressions differently. An expression is
+/// fixed-time when neither its minute nor its hour field starts with `*`.
 /// - A wall-clock time skipped by a spring-forward change (Europe/Berlin 2026-03-29 02:30) fires a
-///   fixed-time expression once at the first instant after the gap (03:00 CEST). A wildcard expression
-///   has no run for the skipped times.
+///   fixed-time expression once at the first instant after the gap (03:00 CEST). This is what cronie's
+///   crond(8) describes: jobs of the skipped interval run right after it. A wildcard expression has no run
+///   for the skipped times, because its next wall-clock match follows soon anyway.
 /// - A wall-clock time that happens twice in a fall-back change (Europe/Berlin 2026-10-25 02:30) fires a
 ///   fixed-time expression once, at the first occurrence (CEST). A wildcard expression fires at both
 ///   occurrences, so `*/15 * * * *` keeps firing every 15 minutes of elapsed time.
@@ -182,7 +183,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         return dayOfMonthMatches && dayOfWeekMatches
     }
 
-    /// The fire instants of one local day in Unix seconds, ascending, after the DST rules of the type.
+    /// Lists the fire instants of one local day in Unix seconds, ascending, under the DST rules of the type.
     func fireInstants(on day: CivilDay, in zone: ZoneClock) -> [Int64] {
         guard matchesDay(day) else { return [] }
         let midnight = day.daysSinceEpoch * 86_400

@@ -32,13 +32,13 @@ public struct FolderScanner: Sendable {
         public var description: String { "\(operation) failed on \(path): \(String(cString: strerror(code)))" }
     }
 
-    /// Where processed files go, as subfolders of the watched folder.
+    /// The subfolder of the watched folder that a processed file moves to.
     public enum Destination: String, Sendable {
         case done
         case failed
     }
 
-    /// The most numbered names `move` tries on a clash (`name-1.csv` to `name-1000.csv`).
+    /// The maximum number suffix `move` tries on a clash (`name-1.csv` to `name-1000.csv`).
     public static let maxRenameSuffix = 1000
 
     private struct Observation {
@@ -103,7 +103,7 @@ public struct FolderScanner: Sendable {
         return complete
     }
 
-    /// Drops what the scanner knows about `name`, so a later scan may report it again, for example after
+    /// Drops the observations of `name`, so a later scan may report it again, for example after
     /// its events could not be stored.
     public mutating func forget(_ name: String) {
         observations[name] = nil

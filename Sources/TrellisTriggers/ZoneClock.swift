@@ -7,7 +7,7 @@ import Foundation
 /// Linux). `resolve` assumes at most one offset change within a day of the wall-clock time, which holds
 /// for every zone in the current database.
 struct ZoneClock {
-    /// How a wall-clock time maps to instants.
+    /// The instants that one wall-clock time maps to.
     enum Resolution: Equatable {
         /// The usual case: one instant.
         case unique(Int64)
