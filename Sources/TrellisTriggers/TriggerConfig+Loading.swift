@@ -80,7 +80,6 @@ extension ScheduleSettings {
         switch (settings.has("cron"), settings.has("everySeconds")) {
         case (true, false):
             let expression = try settings.string("cron")
-            // MERGE: do { _ = try CronExpression(expression) } catch { throw ConfigError(field: settings.field("cron"), "\(error)") }
             timing = .cron(expression)
         case (false, true):
             timing = .every(try settings.duration("everySeconds", in: 0.01...31_536_000, default: .seconds(60)))
@@ -94,6 +93,8 @@ extension ScheduleSettings {
         }
         misfire = Misfire(rawValue: try settings.choice("misfire", ["skip", "fireOnce"], default: misfire.rawValue)) ?? .skip
         if let value = settings.value("data") { data = Array(value.serialized().utf8) }
+        // Parses the cron expression and checks the interval, naming `triggers.<name>.cron` on error.
+        _ = try SchedulePlan(settings: self, path: settings.path)
     }
 }
 

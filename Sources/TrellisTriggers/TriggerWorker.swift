@@ -87,12 +87,13 @@ final class TriggerWorker: Sendable {
 
     /// Waits until woken, the next event is due, or `idlePoll` passed.
     private func idle() async {
-        var wait = Self.idlePoll
+        var longest = Self.idlePoll
         if let due = try? await queue.nextDueTime(trigger: config.name) {
             let until = due - LogRecord.unixTimeNow()
             if until <= 0 { return }
-            wait = min(wait, .milliseconds(Int64(until * 1000) + 1))
+            longest = min(longest, .milliseconds(Int64(until * 1000) + 1))
         }
+        let wait = longest
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
@@ -114,8 +115,9 @@ final class TriggerWorker: Sendable {
         metrics.batchSize.observe(Double(events.count))
         let batch = Batch(trigger: config.name, events: events, maxAttempts: config.retry.maxAttempts)
         let result = await target.invokeBatch(batch, principal: config.principal)
+        var random = SystemRandomNumberGenerator()
         let plan = Settlement.plan(events: events, result: result, maxAttempts: config.retry.maxAttempts) { attempt, requested in
-            backoff.delay(afterAttempt: attempt, requested: requested)
+            backoff.delay(afterAttempt: attempt, retryAfter: requested, using: &random)
         }
         var acked: [String] = []
         for (id, settlement) in plan {

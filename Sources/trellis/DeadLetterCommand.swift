@@ -1,6 +1,7 @@
 import Foundation
 import TrellisCore
 import TrellisQueue
+import TrellisTriggers
 
 enum DeadLetterCommand {
     static let help = """
