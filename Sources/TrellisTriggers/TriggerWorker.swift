@@ -1,4 +1,3 @@
-import Synchronization
 import TrellisCore
 import TrellisQueue
 
@@ -21,7 +20,8 @@ final class TriggerWorker: Sendable {
     /// How often the worker re-leases while it fills a batch during `maxWait`. 20 ms.
     static let fillPoll: Duration = .milliseconds(20)
 
-    private let wakeups = Mutex<[CheckedContinuation<Void, Never>]>([])
+    /// One per delivery loop, so `wake` reaches every idle loop.
+    private let signals: [WakeSignal]
 
     init(config: TriggerConfig, target: any BatchInvoking, queue: any EventQueue, metrics: TriggerMetrics, logger: Logger) {
         self.config = config
@@ -30,26 +30,24 @@ final class TriggerWorker: Sendable {
         self.metrics = metrics
         self.logger = logger.with(["trigger": config.name])
         self.backoff = RetryBackoff(settings: config.retry)
+        self.signals = (0..<config.batch.concurrency).map { _ in WakeSignal() }
     }
 
     var visibility: Duration { target.timeout + config.batch.maxWait + .seconds(30) }
 
     /// Wakes idle loops at once, for example after a producer enqueued events.
     func wake() {
-        let waiting = wakeups.withLock { list -> [CheckedContinuation<Void, Never>] in
-            defer { list.removeAll() }
-            return list
-        }
-        for continuation in waiting { continuation.resume() }
+        for signal in signals { signal.signal() }
     }
 
-    /// Runs one delivery loop until the task is cancelled. A batch in flight at cancellation finishes.
-    func run() async {
+    /// Runs delivery loop `index` (0 ..< `concurrency`) until the task is cancelled. A batch in flight
+    /// at cancellation finishes.
+    func run(loop index: Int) async {
         while !Task.isCancelled {
             do {
                 let events = try await collectBatch()
                 if events.isEmpty {
-                    await idle()
+                    await idle(signal: signals[index])
                     continue
                 }
                 await deliver(events)
@@ -86,27 +84,14 @@ final class TriggerWorker: Sendable {
     }
 
     /// Waits until woken, the next event is due, or `idlePoll` passed.
-    private func idle() async {
+    private func idle(signal: WakeSignal) async {
         var longest = Self.idlePoll
         if let due = try? await queue.nextDueTime(trigger: config.name) {
             let until = due - LogRecord.unixTimeNow()
             if until <= 0 { return }
             longest = min(longest, .milliseconds(Int64(until * 1000) + 1))
         }
-        let wait = longest
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    self.wakeups.withLock { $0.append(continuation) }
-                }
-            }
-            group.addTask { try? await Task.sleep(for: wait) }
-            await group.next()
-            group.cancelAll()
-            // The waiting continuation must be resumed exactly once; `wake` resumes every waiter.
-            self.wake()
-            await group.waitForAll()
-        }
+        await signal.wait(timeout: longest)
     }
 
     /// Invokes the target with `events` and settles every event.
