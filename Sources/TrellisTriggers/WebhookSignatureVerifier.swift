@@ -1,5 +1,6 @@
 import TrellisCore
 import TrellisDecorators
+import TrellisRuntime
 
 /// Checks a webhook request's HMAC-SHA256 signature against a trigger's `WebhookSettings.Signature`.
 ///
