@@ -32,7 +32,7 @@ public final class Gateway: Sendable {
     private let state = Mutex(State())
 
     /// `host` and `port` override `config.server` when given. The host must be an IPv4 or IPv6 literal.
-    /// `ingress` serves event endpoints such as `/events/{trigger}`; the router asks it about targets
+    /// `ingress` serves event endpoints such as `/events/{trigger}`; the router consults it for targets
     /// that match neither a built-in endpoint nor `/function/`.
     public init(application: Application, host: String? = nil, port: Int? = nil, ingress: (any EventIngress)? = nil) {
         self.application = application

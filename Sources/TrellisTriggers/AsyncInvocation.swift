@@ -1,8 +1,8 @@
 import TrellisCore
 import TrellisQueue
 
-/// How an async function call (`POST /async-function/{name}`) is stored in the queue, and how the worker
-/// turns the stored event back into the request the function gets.
+/// The stored form of an async function call (`POST /async-function/{name}`) in the queue, and its
+/// conversion back into the request the function gets.
 ///
 /// The call is one event on the queue trigger `async:<name>`. The name cannot clash with a configured
 /// trigger, because trigger names may not contain `:`. The event's id is the call id. Its data is the
@@ -39,7 +39,7 @@ public enum AsyncInvocation {
     /// The method the function gets for every async call.
     public static let method = "POST"
 
-    /// The queue trigger that holds calls of `function`: `async:<function>`.
+    /// Returns the queue trigger that contains calls of `function`: `async:<function>`.
     public static func trigger(forFunction function: String) -> String { triggerPrefix + function }
 
     /// The function whose calls `trigger` holds, or nil when it is not an async trigger.
@@ -48,12 +48,12 @@ public enum AsyncInvocation {
         return String(trigger.dropFirst(triggerPrefix.count))
     }
 
-    /// The principal async calls of `function` run as: `trigger:async:<function>`, like `TriggerConfig.principal`.
+    /// Returns the principal async calls of `function` run as: `trigger:async:<function>`, like `TriggerConfig.principal`.
     public static func principal(function: String) -> Principal {
         Principal(id: "trigger:\(trigger(forFunction: function))", scheme: "trigger")
     }
 
-    /// The event to enqueue for a call of `function` made with `request`.
+    /// Builds the event to enqueue for a call of `function` made with `request`.
     static func makeEvent(
         function: String, request: Request, subPath: String, requestID: String, callbackURL: CallbackURL?
     ) -> NewEvent {

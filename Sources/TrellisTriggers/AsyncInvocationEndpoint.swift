@@ -2,7 +2,7 @@ import TrellisCore
 import TrellisQueue
 import TrellisRuntime
 
-/// `POST /async-function/{name}[/path]`: stores a call of an ordinary function in the queue and answers
+/// `POST /async-function/{name}[/path]`: stores a call of an ordinary function in the queue and responds
 /// 202 with its id at once; a worker runs it later (see `AsyncInvocation` for the stored form).
 ///
 /// Replies: 202 `{"callId": id, "duplicate": bool}` with `X-Call-Id`, sent only after `enqueue`
@@ -81,7 +81,7 @@ struct AsyncInvocationEndpoint: Sendable {
         return response
     }
 
-    /// The `X-Callback-Url`, nil when absent. Throws 400 `invalid_callback_url` when it does not parse or
+    /// Parses the `X-Callback-Url`, nil when absent. Throws 400 `invalid_callback_url` when it does not parse or
     /// its host is not in `settings.callbackHosts`.
     private func checkedCallbackURL(_ headers: Headers) throws(HTTPError) -> CallbackURL? {
         guard let text = headers["X-Callback-Url"] else { return nil }

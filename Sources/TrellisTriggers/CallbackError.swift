@@ -1,4 +1,4 @@
-/// Why `CallbackSender` could not deliver a result. Messages name the callback without its query.
+/// The reason `CallbackSender` could not deliver a result. Messages name the callback without its query.
 public enum CallbackError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The TCP connection could not be made: refused, unreachable, or a socket call failed.
     case connectFailed(url: String, reason: String)
@@ -8,7 +8,7 @@ public enum CallbackError: Error, Sendable, Equatable, CustomStringConvertible {
     case connectionFailed(url: String, reason: String)
     /// The receiver's reply does not start with an HTTP/1.x status line.
     case invalidResponse(url: String)
-    /// The receiver answered with a status outside 200...299.
+    /// The receiver responded with a status outside 200...299.
     case rejected(url: String, status: Int)
 
     public var description: String {

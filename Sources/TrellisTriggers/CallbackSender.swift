@@ -15,16 +15,16 @@ import TrellisRuntime
 /// receive timeouts (`SO_SNDTIMEO`, `SO_RCVTIMEO`) apply to each system call, so a receiver that trickles
 /// bytes can stretch a send beyond them, up to `maxResponseHeadBytes` reads of one byte.
 ///
-/// Delivery is at least once from the caller's view: the worker is expected to retry a failed send a
-/// few times with backoff (3 attempts, 1 s then 2 s apart, is a reasonable start) and then log and drop
-/// it, since the result stays readable nowhere else. A receiver should treat `X-Call-Id` as an
+/// The worker is expected to retry a failed send a few times with backoff and then log and drop it,
+/// because the result is kept nowhere else. Three attempts, 1 s then 2 s apart, are an untested estimate
+/// of a reasonable start. A receiver should treat `X-Call-Id` as an
 /// idempotency key, because a reply lost after the receiver acted leads to a retry.
 public struct CallbackSender: Sendable {
     public var connectTimeout: Duration
     public var sendTimeout: Duration
     public var receiveTimeout: Duration
 
-    /// The most bytes read while looking for the end of the receiver's status line.
+    /// The maximum bytes read while looking for the end of the receiver's status line.
     public static let maxResponseHeadBytes = 8 * 1024
     /// The default of every timeout: 5 s.
     public static let defaultTimeout: Duration = .seconds(5)
@@ -49,7 +49,7 @@ public struct CallbackSender: Sendable {
         return try result.get()
     }
 
-    /// The request head and body. Field values that contain control characters are left out, so a
+    /// Encodes the request head and body. Field values that contain control characters are left out, so a
     /// function's `Content-Type` cannot inject fields.
     static func encodeRequest(_ response: Response, callID: String, url: CallbackURL) -> [UInt8] {
         var head = "POST \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\n"
@@ -106,7 +106,7 @@ public struct CallbackSender: Sendable {
         return status
     }
 
-    /// The status code of a status line such as `HTTP/1.1 204 No Content`, or nil.
+    /// Parses the status code of a status line such as `HTTP/1.1 204 No Content`, or nil.
     static func parseStatus(_ bytes: [UInt8]) -> Int? {
         let line = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }, as: UTF8.self)
         let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)

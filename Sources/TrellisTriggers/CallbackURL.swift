@@ -105,7 +105,7 @@ public struct CallbackURL: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Why an `X-Callback-Url` was rejected.
+/// The reason an `X-Callback-Url` was rejected.
 public enum CallbackURLError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalid(String)
     case hostNotAllowed(String)

@@ -3,7 +3,7 @@ import TrellisCore
 /// HTTP endpoints that feed events into triggers, mounted into the gateway next to `/function/{name}`.
 ///
 /// The gateway asks the ingress about every target that is neither a built-in endpoint (`/healthz`,
-/// `/functions`, `/metrics`) nor under `/function/`, and answers 404 itself when the ingress returns nil.
+/// `/functions`, `/metrics`) nor under `/function/`, and responds 404 itself when the ingress returns nil.
 /// The returned route runs like a function invocation: as a task on the loop executor, with a deadline
 /// timer that answers 504, the request's `X-Request-Id` (or a generated one) in the context and the
 /// response, and thrown errors turned into responses by `ErrorMapping`.
@@ -14,6 +14,6 @@ import TrellisCore
 public protocol EventIngress: Sendable {
     /// Returns the route for `path` (the target's path, not percent-decoded) and `query` (the text after
     /// `?`, without it), or nil when `path` is not an ingress path. A route may be returned for a method
-    /// it rejects, so that its handler answers 405 with `Allow` instead of the gateway's 404.
+    /// it rejects, so that its handler returns 405 with `Allow` instead of the gateway's 404.
     func route(method: String, path: String, query: String) -> IngressRoute?
 }

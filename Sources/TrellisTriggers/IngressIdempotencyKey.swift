@@ -4,10 +4,10 @@ import TrellisCore
 /// request within the window enqueues nothing new and gets the first request's ids.
 enum IngressIdempotencyKey {
     static let header = "Idempotency-Key"
-    /// The longest key accepted, in bytes.
+    /// The maximum key length, in bytes.
     static let maxLength = 255
 
-    /// The key, nil when the header is absent. Throws 400 `invalid_idempotency_key` unless the key is 1 to
+    /// Parses the key, nil when the header is absent. Throws 400 `invalid_idempotency_key` unless the key is 1 to
     /// 255 visible ASCII characters (0x21 to 0x7E), or when the header is given twice.
     static func parse(_ headers: Headers) throws(HTTPError) -> String? {
         let values = headers.values(for: header)

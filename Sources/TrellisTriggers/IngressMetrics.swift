@@ -32,11 +32,11 @@ final class IngressMetrics: Sendable {
         }.increment(by: count)
     }
 
-    /// Counts a failed `enqueue` call for `trigger`, answered 503.
+    /// Counts a failed `enqueue` call for `trigger`, responded 503.
     func recordEnqueueFailure(trigger: String) {
         counter(in: enqueueFailures, key: trigger) {
             registry.counter(
-                "trellis_ingress_enqueue_failures_total", help: "Ingress requests answered 503 because the queue failed, by trigger.",
+                "trellis_ingress_enqueue_failures_total", help: "Ingress requests rejected with 503 because the queue failed, by trigger.",
                 labels: ["trigger": trigger])
         }.increment()
     }

@@ -1,6 +1,6 @@
 import TrellisCore
 
-/// What the gateway runs for one ingress request.
+/// The handler, name and timeout the gateway runs for one ingress request.
 ///
 /// The handler gets a `Request` whose `path` is the whole target path (for example
 /// `/events/github`), not the part after a function name, and a `Context` whose `functionName` is
@@ -11,7 +11,7 @@ public struct IngressRoute: Sendable {
     /// `events:github` or `async-function:resize`. Never derived from unvalidated input.
     public var name: String
     public var handler: Handler
-    /// How long the handler may run before the gateway answers 504 and cancels it.
+    /// How long the handler may run before the gateway responds 504 and cancels it.
     public var timeout: Duration
 
     public init(name: String, timeout: Duration, handler: @escaping Handler) {

@@ -1,7 +1,7 @@
 /// Settings of the HTTP event ingress that are not per trigger: the `/events/…` and
 /// `/async-function/…` endpoints.
 public struct IngressSettings: Sendable, Equatable {
-    /// How long one ingress request may run, enqueue included, before the gateway answers 504. Default 10 s.
+    /// How long one ingress request may run, enqueue included, before the gateway responds 504. Default 10 s.
     public var requestTimeout: Duration = .seconds(10)
     /// Hosts an `X-Callback-Url` may name, compared after lower-casing. Only IP literals and `localhost`
     /// can be reached by `CallbackSender`, so other names here are never accepted. Default: `127.0.0.1`,

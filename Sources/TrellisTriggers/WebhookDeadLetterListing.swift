@@ -8,7 +8,7 @@ import TrellisQueue
 /// `error`), `lastError`, `deadLetteredAt` (Unix seconds), and `data` with `dataEncoding`: `utf8` when
 /// the data is valid UTF-8 and the text is given as is, else `base64` (RFC 4648, with padding).
 enum WebhookDeadLetterListing {
-    /// The `limit` query parameter: `IngressSettings.defaultDeadLetterLimit` when absent, else an integer
+    /// Parses the `limit` query parameter: `IngressSettings.defaultDeadLetterLimit` when absent, else an integer
     /// from 1 to `IngressSettings.maxDeadLetterLimit`. Throws 400 `invalid_limit` otherwise.
     static func limit(from request: Request) throws(HTTPError) -> Int {
         guard let text = request.queryValue("limit") else { return IngressSettings.defaultDeadLetterLimit }

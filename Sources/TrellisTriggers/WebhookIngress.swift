@@ -39,7 +39,7 @@ public final class WebhookIngress: EventIngress {
     /// - Parameters:
     ///   - triggers: the configured triggers; webhook and queue triggers take events over HTTP.
     ///   - batchFunctions: names of registered batch functions, so that an async call of one gets a 404
-    ///     that says why instead of "not found".
+    ///     that explains why instead of "not found".
     ///   - clock: the current time in Unix seconds, for signature timestamps.
     ///   - logger: defaults to the application's logger. Request logs also carry the request id.
     ///   - metrics: defaults to the application's registry.
@@ -162,7 +162,7 @@ public final class WebhookIngress: EventIngress {
         return Response.json(body, status: 202)
     }
 
-    /// The settings of a trigger that takes events over HTTP: a webhook trigger's own, or the defaults
+    /// Returns the settings of a trigger that takes events over HTTP: a webhook trigger's own, or the defaults
     /// (no signature) for a queue trigger. Throws 404 for other kinds and unknown names.
     private func webhookSettings(trigger name: String) throws(HTTPError) -> WebhookSettings {
         let trigger = try knownTrigger(name)

@@ -31,8 +31,9 @@ struct WebhookPayload: Sendable, Equatable {
     }
 
     /// Parses `body`. Throws 400 `invalid_json` for text that is not one JSON value, 400 `empty_batch` for
-    /// `[]`, 413 `too_many_events` for an array of more than `maxEvents` elements, and 400 `invalid_event`
-    /// for a `null` or array element (an event's data must be an object, string, number or boolean).
+    /// `[]` and 413 `too_many_events` for an array of more than `maxEvents` elements. It throws 400
+    /// `invalid_event` for a `null` or array element, because an event's data must be an object, string,
+    /// number or boolean.
     /// An `id` member that is a string must be 1 to 255 visible ASCII characters (400 `invalid_event_id`)
     /// and unique within the request (400 `duplicate_event_id`); an `id` of another type is kept as data only.
     static func parse(_ body: [UInt8], maxEvents: Int) throws(HTTPError) -> WebhookPayload {
@@ -51,7 +52,7 @@ struct WebhookPayload: Sendable, Equatable {
             guard array.count <= maxEvents else {
                 throw HTTPError(
                     413, code: "too_many_events",
-                    message: "The body holds \(array.count) events; the maximum per request is \(maxEvents).")
+                    message: "The body contains \(array.count) events, more than the maximum of \(maxEvents) per request; split it.")
             }
             values = array
         } else {

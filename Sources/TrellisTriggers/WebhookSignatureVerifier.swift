@@ -14,7 +14,7 @@ import TrellisRuntime
 /// bytes matched. A failure names what was wrong (missing header, malformed header, timestamp outside
 /// the tolerance, mismatch) but never the secret or the expected tag.
 public enum WebhookSignatureVerifier {
-    /// Why a signature was rejected. Each renders as a 401 with a stable `code`.
+    /// The reason a signature was rejected. Each renders as a 401 with a stable `code`.
     public enum Failure: Error, Sendable, Equatable {
         case missingHeader(String)
         case malformedHeader(String, reason: String)
