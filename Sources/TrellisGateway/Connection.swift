@@ -3,6 +3,7 @@ import Glibc
 import TrellisCore
 import TrellisHTTP
 import TrellisRuntime
+import TrellisTriggers
 
 /// One client connection: its TCP handle, its timer, its parser and the request in progress.
 ///
@@ -360,14 +361,43 @@ final class Connection: @unchecked Sendable {
             let request = Request(
                 method: head.method, path: path, query: query,
                 headers: Headers(head.headers.map { ($0.name, $0.value) }), body: body, clientAddress: clientAddress)
-            invoke(function, request: request, context: context)
+            let executor: any TaskExecutor = function.blocking ? eventLoop.blockingPool : eventLoop.executor
+            invoke(request: request, context: context, executor: executor) { request, context in
+                await function.invoke(request, context: context)
+            }
+        case .ingress(let route, let path, let query):
+            let context = Context(
+                requestID: RequestID.resolve(incoming: incomingID), functionName: route.name,
+                deadline: .now + route.timeout, logger: eventLoop.application.logger)
+            let request = Request(
+                method: head.method, path: path, query: query,
+                headers: Headers(head.headers.map { ($0.name, $0.value) }), body: body, clientAddress: clientAddress)
+            invoke(request: request, context: context, executor: eventLoop.executor) { request, context in
+                await Self.runIngress(route, request: request, context: context)
+            }
         }
     }
 
-    /// Starts the invocation task and the deadline timer. The task prefers the loop executor, so an
-    /// invocation that does not suspend elsewhere runs on the loop thread from start to response. A
-    /// `blocking` function prefers the blocking pool instead.
-    private func invoke(_ function: ResolvedFunction, request: Request, context: Context) {
+    /// Runs an ingress handler and turns a thrown error into its response, as `ResolvedFunction.invoke`
+    /// does for a function.
+    private static func runIngress(_ route: IngressRoute, request: Request, context: Context) async -> Response {
+        do {
+            return try await route.handler(request, context)
+        } catch {
+            if !(error is HTTPError) && !context.isTimedOut {
+                context.logger.error("ingress handler failed", [("error", .string(String(describing: error)))])
+            }
+            return ErrorMapping.response(for: error, context: context)
+        }
+    }
+
+    /// Starts the invocation task and the deadline timer. The task prefers `executor`: the loop executor,
+    /// so that an invocation that does not suspend elsewhere runs on the loop thread from start to
+    /// response, or the blocking pool for a `blocking` function.
+    private func invoke(
+        request: Request, context: Context, executor: any TaskExecutor,
+        run: @escaping @Sendable (Request, Context) async -> Response
+    ) {
         state = .invoking
         requestID = context.requestID
         self.context = context
@@ -377,9 +407,8 @@ final class Connection: @unchecked Sendable {
         armTimer(EventLoop.milliseconds(remaining))
 
         let loopExecutor = eventLoop.executor
-        let executor: any TaskExecutor = function.blocking ? eventLoop.blockingPool : loopExecutor
         task = Task(executorPreference: executor) { [self] in
-            let response = await function.invoke(request, context: context)
+            let response = await run(request, context)
             // Inline when the task is on the loop thread; otherwise this hops back before touching libuv.
             loopExecutor.runOnLoop { self.invocationFinished(serial: serial, response: response) }
         }

@@ -3,6 +3,7 @@ import Glibc
 import TrellisCore
 import TrellisHTTP
 import TrellisRuntime
+import TrellisTriggers
 
 /// One libuv loop with its thread, listener and connections.
 ///
@@ -47,7 +48,10 @@ final class EventLoop: @unchecked Sendable {
     private var graceTimer: UnsafeMutablePointer<uv_timer_t>?
     private var signalHandles: [UnsafeMutablePointer<uv_signal_t>] = []
 
-    init(application: Application, limits: ServerLimits, blockingPool: BlockingPoolExecutor, metrics: GatewayMetrics) throws(GatewayError) {
+    init(
+        application: Application, limits: ServerLimits, blockingPool: BlockingPoolExecutor, metrics: GatewayMetrics,
+        ingress: (any EventIngress)? = nil
+    ) throws(GatewayError) {
         loop = .allocate(capacity: 1)
         let status = uv_loop_init(loop)
         guard status == 0 else {
@@ -64,7 +68,7 @@ final class EventLoop: @unchecked Sendable {
         parserLimits.headerCount = limits.headerCount
         parserLimits.bodyBytes = limits.bodyBytes
         self.parserLimits = parserLimits
-        router = Router(application: application)
+        router = Router(application: application, ingress: ingress)
         responder = BuiltinResponder(application: application)
         self.metrics = metrics
         logger = application.logger

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import TrellisCore
 import TrellisRuntime
+import TrellisTriggers
 
 /// The HTTP/1.1 server: one libuv loop on its own thread serving `/function/{name}` and the built-in
 /// endpoints (`/healthz`, `/functions`, `/metrics`).
@@ -20,6 +21,7 @@ public final class Gateway: Sendable {
     private let host: String
     private let port: Int
     private let metrics: GatewayMetrics
+    private let ingress: (any EventIngress)?
 
     private struct State {
         var loop: EventLoop?
@@ -30,8 +32,11 @@ public final class Gateway: Sendable {
     private let state = Mutex(State())
 
     /// `host` and `port` override `config.server` when given. The host must be an IPv4 or IPv6 literal.
-    public init(application: Application, host: String? = nil, port: Int? = nil) {
+    /// `ingress` serves event endpoints such as `/events/{trigger}`; the router consults it for targets
+    /// that match neither a built-in endpoint nor `/function/`.
+    public init(application: Application, host: String? = nil, port: Int? = nil, ingress: (any EventIngress)? = nil) {
         self.application = application
+        self.ingress = ingress
         self.host = host ?? application.config.server.host
         self.port = port ?? application.config.server.port
         self.metrics = GatewayMetrics(registry: application.metrics)
@@ -55,7 +60,8 @@ public final class Gateway: Sendable {
         let boundPort: Int
         do throws(GatewayError) {
             loop = try EventLoop(
-                application: application, limits: application.config.server.limits, blockingPool: pool, metrics: metrics)
+                application: application, limits: application.config.server.limits, blockingPool: pool, metrics: metrics,
+                ingress: ingress)
             do throws(GatewayError) {
                 boundPort = try loop.listen(host: host, port: port)
             } catch {

@@ -1,5 +1,6 @@
 import TrellisCore
 import TrellisRuntime
+import TrellisTriggers
 
 /// The destination of a request, decided from its method and target alone.
 enum Route {
@@ -7,6 +8,9 @@ enum Route {
     /// with `/`), `query` the text after `?`, neither percent-decoded.
     case function(ResolvedFunction, path: String, query: String)
     case builtin(BuiltinEndpoint)
+    /// An event ingress endpoint such as `/events/{trigger}`. `path` is the whole target path and `query`
+    /// the text after `?`, neither percent-decoded.
+    case ingress(IngressRoute, path: String, query: String)
     /// 404 or 405, sent without running anything.
     case rejected(HTTPError)
 }
@@ -25,12 +29,21 @@ enum BuiltinEndpoint: String, CaseIterable {
 /// `*`, get 404. Function names are matched byte for byte without percent-decoding: a valid name never
 /// contains `%` (`FunctionRegistry.problem(withName:)`), so `/function/h%65llo` gets 404 naming
 /// `h%65llo`. This keeps one spelling per function in logs, metrics and caches.
+///
+/// Order: the built-in endpoints, then everything under `/function/` (with its own 404 and 405), then
+/// the event ingress when one is configured, then 404.
 struct Router: Sendable {
     static let functionPrefix = "/function/"
     /// The maximum bytes of an unknown name quoted back in a 404 message.
     static let maxQuotedNameBytes = 80
 
     let application: Application
+    let ingress: (any EventIngress)?
+
+    init(application: Application, ingress: (any EventIngress)? = nil) {
+        self.application = application
+        self.ingress = ingress
+    }
 
     func route(method: String, target: String) -> Route {
         let (path, query) = Self.splitTarget(target)
@@ -47,6 +60,9 @@ struct Router: Sendable {
         }
 
         guard path.hasPrefix(Self.functionPrefix) else {
+            if let ingress, let route = ingress.route(method: method, path: path, query: query) {
+                return .ingress(route, path: path, query: query)
+            }
             return .rejected(.notFound(
                 "No route for \(Self.quoted(path)); functions are served under /function/{name}."))
         }

@@ -4,6 +4,7 @@ import TrellisTestSupport
 import TrellisCore
 import TrellisGateway
 import TrellisRuntime
+import TrellisTriggers
 
 /// A real gateway on 127.0.0.1, port 0, serving the test functions below.
 struct GatewayHarness {
@@ -43,7 +44,10 @@ struct GatewayHarness {
     /// - `slow`: sleeps 0.3 s.
     /// - `hang`: sleeps 10 s (cancellable) under a 20 s timeout.
     /// - `held`: waits until the test opens `gate` (at most 10 s), then 200 `held`.
-    static func start(_ configure: (inout ServerLimits) -> Void = { _ in }) throws -> GatewayHarness {
+    /// `ingress` is handed to the gateway as its event ingress.
+    static func start(
+        ingress: (any EventIngress)? = nil, _ configure: (inout ServerLimits) -> Void = { _ in }
+    ) throws -> GatewayHarness {
         let registry = FunctionRegistry()
         registry.register("hello") { _, _ in Response.text("hello") }
         registry.register("echo", options: FunctionOptions(methods: ["POST"])) { request, _ in
@@ -87,7 +91,7 @@ struct GatewayHarness {
         configure(&config.server.limits)
         let logs = MemoryLogSink()
         let application = try Application.build(registry: registry, config: config, logSink: logs)
-        let gateway = Gateway(application: application)
+        let gateway = Gateway(application: application, ingress: ingress)
         let port = try gateway.start()
         return GatewayHarness(gateway: gateway, port: port, application: application, logs: logs, gate: gate)
     }

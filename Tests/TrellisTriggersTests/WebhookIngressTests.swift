@@ -1,0 +1,196 @@
+import Testing
+import TrellisCore
+import TrellisQueue
+import TrellisTriggers
+
+@Suite struct WebhookIngressTests {
+    typealias Fixture = IngressTestFixture
+
+    @Test func singleEventAccepted() async throws {
+        let fixture = try Fixture()
+        let response = try #require(await fixture.postJobs(#"{ "order": 7, "note": "a b" }"#, headers: [("X-Request-Id", "req-1")]))
+        #expect(response.status == 202)
+        let json = try #require(response.json)
+        #expect(json["accepted"]?.intValue == 1)
+        #expect(json["duplicate"]?.boolValue == false)
+        let ids = try #require(json["ids"]?.arrayValue)
+        #expect(ids.count == 1)
+
+        let stored = fixture.queue.storedEvents(trigger: "jobs")
+        #expect(stored.count == 1)
+        #expect(stored.first?.id == ids.first?.stringValue)
+        #expect(stored.first?.dataText == #"{"order":7,"note":"a b"}"#)
+        #expect(stored.first?.source == "webhook:req-1")
+        #expect(stored.first?.attributes["deliveryId"] == "req-1")
+        #expect(stored.first?.attributes["contentType"] == "application/json")
+        #expect(stored.first?.attributes["remoteAddress"] == "127.0.0.1")
+        #expect(fixture.metric(#"trellis_ingress_events_total{trigger="jobs"}"#) == 1)
+        #expect(fixture.metric(#"trellis_ingress_requests_total{route="events:jobs",status="202"}"#) == 1)
+    }
+
+    @Test func arrayBecomesEvents() async throws {
+        let fixture = try Fixture()
+        let response = try #require(await fixture.postJobs(#"[{"id": "evt_1", "n": 1}, "two", 3, true]"#))
+        #expect(response.status == 202)
+        let ids = try #require(response.json?["ids"]?.arrayValue).compactMap(\.stringValue)
+        #expect(ids.count == 4)
+        #expect(ids.first == "evt_1")
+        let data = fixture.queue.storedEvents(trigger: "jobs").map(\.dataText)
+        #expect(data == [#"{"id":"evt_1","n":1}"#, #""two""#, "3", "true"])
+    }
+
+    @Test func githubDeliveryIDIsSource() async throws {
+        let fixture = try Fixture()
+        let body = Array(#"{"zen":"Keep it logically awesome."}"#.utf8)
+        let tag = try OpenSSLHMAC.hexTag(key: Fixture.hubSecret, data: body)
+        let response = try #require(await fixture.send("POST", "/events/github", headers: [
+            ("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=\(tag)"),
+            ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+        ], body: body))
+        #expect(response.status == 202)
+        let stored = try #require(fixture.queue.storedEvents(trigger: "github").first)
+        #expect(stored.source == "webhook:72d3162e-cc78-11e3-81ab-4c9367dc0958")
+        #expect(stored.attributes["deliveryId"] == "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+    }
+
+    @Test func stripeSignatureAtFixedInstant() async throws {
+        let fixture = try Fixture()
+        let body = Array(#"{"type":"charge.succeeded"}"#.utf8)
+        let tag = try OpenSSLHMAC.hexTag(key: Fixture.stripeSecret, data: Array("\(Fixture.t0).".utf8) + body)
+        let headers = [("Content-Type", "application/json"), ("Stripe-Signature", "t=\(Fixture.t0),v1=\(tag)")]
+
+        fixture.clock.now = Double(Fixture.t0 + 300)
+        #expect(await fixture.send("POST", "/events/stripe", headers: headers, body: body)?.status == 202)
+
+        fixture.clock.now = Double(Fixture.t0 + 301)
+        let late = try #require(await fixture.send("POST", "/events/stripe", headers: headers, body: body))
+        #expect(late.status == 401)
+        #expect(late.errorCode == "signature_timestamp_out_of_tolerance")
+    }
+
+    @Test func idempotencyRepeatReturnsSameIDs() async throws {
+        let fixture = try Fixture()
+        let headers = [("Idempotency-Key", "delivery-42")]
+        let first = try #require(await fixture.postJobs(#"[1, 2]"#, headers: headers))
+        let second = try #require(await fixture.postJobs(#"[1, 2]"#, headers: headers))
+        #expect(first.status == 202)
+        #expect(second.status == 202)
+        #expect(first.json?["duplicate"]?.boolValue == false)
+        #expect(second.json?["duplicate"]?.boolValue == true)
+        #expect(second.json?["ids"] == first.json?["ids"])
+        #expect(fixture.queue.storedEvents(trigger: "jobs").count == 2)
+        #expect(fixture.metric(#"trellis_ingress_events_total{trigger="jobs"}"#) == 2)
+    }
+
+    @Test func rejectionStatuses() async throws {
+        let fixture = try Fixture()
+        let json = ("Content-Type", "application/json")
+        let tooLarge = "[" + String(repeating: "1,", count: 150) + "1]"
+        let cases: [(method: String, target: String, headers: [(String, String)], body: String, status: Int, code: String)] = [
+            ("POST", "/events/nope", [json], "{}", 404, "trigger_not_found"),
+            ("POST", "/events/nightly", [json], "{}", 404, "trigger_not_found"),
+            ("GET", "/events/jobs", [], "", 405, "method_not_allowed"),
+            ("PUT", "/events/jobs", [json], "{}", 405, "method_not_allowed"),
+            ("POST", "/events/jobs", [], "{}", 415, "unsupported_media_type"),
+            ("POST", "/events/jobs", [("Content-Type", "text/plain")], "{}", 415, "unsupported_media_type"),
+            ("POST", "/events/jobs", [json], "{", 400, "invalid_json"),
+            ("POST", "/events/jobs", [json], "", 400, "invalid_json"),
+            ("POST", "/events/jobs", [json], "[]", 400, "empty_batch"),
+            ("POST", "/events/jobs", [json], "null", 400, "invalid_event"),
+            ("POST", "/events/jobs", [json], "[1, [2]]", 400, "invalid_event"),
+            ("POST", "/events/jobs", [json], #"[{"id": ""}]"#, 400, "invalid_event_id"),
+            ("POST", "/events/jobs", [json], #"[{"id": "a"}, {"id": "a"}]"#, 400, "duplicate_event_id"),
+            ("POST", "/events/jobs", [json, ("Idempotency-Key", "has space")], "{}", 400, "invalid_idempotency_key"),
+            ("POST", "/events/jobs", [json, ("Idempotency-Key", String(repeating: "k", count: 256))], "{}", 400, "invalid_idempotency_key"),
+            ("POST", "/events/limited", [json], "[1, 2, 3]", 413, "too_many_events"),
+            ("POST", "/events/github", [json], tooLarge, 413, "body_too_large"),
+            ("POST", "/events/github", [json], "{}", 401, "signature_missing"),
+            ("POST", "/events/github", [json, ("X-Hub-Signature-256", "sha256=zz")], "{}", 401, "signature_malformed"),
+            ("POST", "/events/github", [json, ("X-Hub-Signature-256", "sha256=" + String(repeating: "0", count: 64))], "{}", 401, "signature_mismatch"),
+        ]
+        for testCase in cases {
+            let response = try #require(await fixture.send(testCase.method, testCase.target, headers: testCase.headers, text: testCase.body))
+            #expect(response.status == testCase.status, "\(testCase.method) \(testCase.target) \(testCase.body)")
+            #expect(response.errorCode == testCase.code, "\(testCase.method) \(testCase.target) \(testCase.body)")
+        }
+        #expect(fixture.queue.enqueueCalls == 0)
+    }
+
+    @Test func methodNotAllowedNamesPost() async throws {
+        let fixture = try Fixture()
+        let response = try #require(await fixture.send("GET", "/events/jobs"))
+        #expect(response.headers["Allow"] == "POST")
+    }
+
+    @Test func signatureCheckedBeforePayload() async throws {
+        // A sender without the secret learns nothing about the content rules.
+        let fixture = try Fixture()
+        let response = try #require(await fixture.send("POST", "/events/github", headers: [("Content-Type", "text/plain")], text: "["))
+        #expect(response.status == 401)
+    }
+
+    @Test func queueFailureIs503() async throws {
+        let fixture = try Fixture()
+        fixture.queue.failure = InMemoryEventQueue.Failure(description: "disk I/O error")
+        let response = try #require(await fixture.postJobs("{}"))
+        #expect(response.status == 503)
+        #expect(response.errorCode == "queue_unavailable")
+        #expect(response.headers["Retry-After"] == "1")
+        #expect(!response.bodyText.contains("disk I/O error"))
+        #expect(fixture.logs.all.contains { $0.level == .error && $0.message == "enqueue failed" })
+        #expect(fixture.metric(#"trellis_ingress_enqueue_failures_total{trigger="jobs"}"#) == 1)
+    }
+
+    @Test func unknownPathsHaveNoRoute() async throws {
+        let fixture = try Fixture()
+        for target in ["/events/", "/events/jobs/other", "/async-function/", "/other", "/function/resize"] {
+            #expect(await fixture.send("POST", target) == nil, "\(target)")
+        }
+    }
+
+    @Test func deadLettersListed() async throws {
+        let fixture = try Fixture()
+        let first = Event(id: "e1", trigger: "jobs", source: "webhook:d1", time: 100, data: Array(#"{"a":1}"#.utf8))
+        let second = Event(id: "e2", trigger: "jobs", source: "webhook:d2", time: 101, data: [0xFF, 0x00, 0x41])
+        fixture.queue.addDeadLetter(DeadLetter(
+            event: first, lastError: "timeout", attempts: [AttemptRecord(attempt: 1, time: 110, error: "timeout")],
+            deadLetteredAt: 120))
+        fixture.queue.addDeadLetter(DeadLetter(event: second, lastError: "bad data", attempts: [], deadLetteredAt: 130))
+
+        let response = try #require(await fixture.send("GET", "/events/jobs/dlq"))
+        #expect(response.status == 200)
+        let letters = try #require(response.json?["deadLetters"]?.arrayValue)
+        #expect(letters.count == 2)
+        #expect(letters[0]["id"]?.stringValue == "e2")
+        #expect(letters[0]["dataEncoding"]?.stringValue == "base64")
+        #expect(letters[0]["data"]?.stringValue == "/wBB")
+        #expect(letters[1]["id"]?.stringValue == "e1")
+        #expect(letters[1]["dataEncoding"]?.stringValue == "utf8")
+        #expect(letters[1]["data"]?.stringValue == #"{"a":1}"#)
+        #expect(letters[1]["source"]?.stringValue == "webhook:d1")
+        #expect(letters[1]["lastError"]?.stringValue == "timeout")
+        #expect(letters[1]["deadLetteredAt"]?.doubleValue == 120)
+        #expect(letters[1]["attempts"]?.arrayValue?.first?["error"]?.stringValue == "timeout")
+
+        let limited = try #require(await fixture.send("GET", "/events/jobs/dlq?limit=1"))
+        #expect(limited.json?["deadLetters"]?.arrayValue?.count == 1)
+    }
+
+    @Test func deadLetterRejections() async throws {
+        let fixture = try Fixture()
+        let cases: [(method: String, target: String, client: String, status: Int)] = [
+            ("GET", "/events/jobs/dlq?limit=0", "127.0.0.1", 400),
+            ("GET", "/events/jobs/dlq?limit=1001", "127.0.0.1", 400),
+            ("GET", "/events/jobs/dlq?limit=ten", "127.0.0.1", 400),
+            ("GET", "/events/jobs/dlq?limit=1000", "127.0.0.1", 200),
+            ("GET", "/events/jobs/dlq", "::1", 200),
+            ("GET", "/events/jobs/dlq", "192.0.2.7", 403),
+            ("POST", "/events/jobs/dlq", "127.0.0.1", 405),
+            ("GET", "/events/nope/dlq", "127.0.0.1", 404),
+        ]
+        for testCase in cases {
+            let response = try #require(await fixture.send(testCase.method, testCase.target, clientAddress: testCase.client))
+            #expect(response.status == testCase.status, "\(testCase.method) \(testCase.target) from \(testCase.client)")
+        }
+    }
+}
