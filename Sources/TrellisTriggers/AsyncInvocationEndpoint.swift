@@ -21,6 +21,9 @@ struct AsyncInvocationEndpoint: Sendable {
     let queue: any EventQueue
     let settings: IngressSettings
     let metrics: IngressMetrics
+    /// Called after a request was accepted with the trigger name, the number of events, and whether
+    /// they were stored (false for a duplicate), to count them and wake the trigger's workers.
+    let onAccepted: @Sendable (String, Int, Bool) -> Void
 
     /// The route name for metrics and logs: `async-function:<name>` for a registered function, else
     /// `async-function`, so unknown names add no metric series.
@@ -72,6 +75,7 @@ struct AsyncInvocationEndpoint: Sendable {
             throw Self.queueUnavailable
         }
         if !result.duplicate { metrics.recordAccepted(trigger: event.trigger, count: 1) }
+        onAccepted(event.trigger, 1, !result.duplicate)
         context.logger.info("async call accepted", [
             ("callId", .string(callID)), ("duplicate", .bool(result.duplicate)),
             ("callback", callbackURL.map { .string($0.description) } ?? .null),

@@ -2,31 +2,57 @@ import Foundation
 import TrellisCore
 import TrellisQueue
 
-/// The JSON form of dead letters, shared by `GET /events/{trigger}/dlq` and `trellis dlq`.
+/// The JSON body of `GET /events/{trigger}/dlq` and `trellis dlq list --json`: the trigger's dead
+/// letters, newest first.
+///
+/// Each entry has `id`, `source`, `time`, `attributes`, `attempts` (each with `attempt`, `time` and
+/// `error`), `lastError`, `deadLetteredAt` (Unix seconds), and `data` with `dataEncoding`: `utf8` when
+/// the data is valid UTF-8 and the text is given as is, else `base64` (RFC 4648, with padding).
 public enum DeadLetterListing {
-    /// An array of `{id, trigger, source, time, attributes, data, dataEncoding, attempts: [{attempt,
-    /// time, error}], lastError, deadLetteredAt}`. `data` is the text when it is valid UTF-8
-    /// (`dataEncoding` `utf8`), else base64 (`dataEncoding` `base64`).
-    public static func json(_ letters: [DeadLetter]) -> JSON {
-        .array(
-            letters.map { letter in
-                let event = letter.event
-                let text = String(validating: event.data, as: UTF8.self)
-                return [
-                    "id": .string(event.id),
-                    "trigger": .string(event.trigger),
-                    "source": .string(event.source),
-                    "time": .string(Timestamp.rfc3339(event.time)),
-                    "attributes": .object(event.attributes.sorted { $0.key < $1.key }.map { (key: $0.key, value: JSON.string($0.value)) }),
-                    "data": .string(text ?? Data(event.data).base64EncodedString()),
-                    "dataEncoding": .string(text == nil ? "base64" : "utf8"),
-                    "attempts": .array(
-                        letter.attempts.map {
-                            ["attempt": .int(Int64($0.attempt)), "time": .string(Timestamp.rfc3339($0.time)), "error": .string($0.error)]
-                        }),
-                    "lastError": .string(letter.lastError),
-                    "deadLetteredAt": .string(Timestamp.rfc3339(letter.deadLetteredAt)),
-                ]
-            })
+    /// Parses the `limit` query parameter: `IngressSettings.defaultDeadLetterLimit` when absent, else an integer
+    /// from 1 to `IngressSettings.maxDeadLetterLimit`. Throws 400 `invalid_limit` otherwise.
+    static func limit(from request: Request) throws(HTTPError) -> Int {
+        guard let text = request.queryValue("limit") else { return IngressSettings.defaultDeadLetterLimit }
+        guard let limit = Int(text), (1...IngressSettings.maxDeadLetterLimit).contains(limit) else {
+            throw HTTPError.badRequest(
+                "limit must be an integer from 1 to \(IngressSettings.maxDeadLetterLimit), not \(WebhookPayload.quoted(text)).",
+                code: "invalid_limit")
+        }
+        return limit
+    }
+
+    public static func json(trigger: String, deadLetters: [DeadLetter]) -> JSON {
+        .object([
+            (key: "trigger", value: .string(trigger)),
+            (key: "count", value: .int(Int64(deadLetters.count))),
+            (key: "deadLetters", value: .array(deadLetters.map(entry))),
+        ])
+    }
+
+    public static func entry(_ letter: DeadLetter) -> JSON {
+        let event = letter.event
+        let (data, encoding): (String, String)
+        if let text = String(validating: event.data, as: UTF8.self) {
+            (data, encoding) = (text, "utf8")
+        } else {
+            (data, encoding) = (Data(event.data).base64EncodedString(), "base64")
+        }
+        let attributes = event.attributes.sorted { $0.key < $1.key }.map { (key: $0.key, value: JSON.string($0.value)) }
+        let attempts = letter.attempts.map { record -> JSON in
+            [
+                "attempt": .int(Int64(record.attempt)), "time": .double(record.time), "error": .string(record.error),
+            ]
+        }
+        return .object([
+            (key: "id", value: .string(event.id)),
+            (key: "source", value: .string(event.source)),
+            (key: "time", value: .double(event.time)),
+            (key: "attributes", value: .object(attributes)),
+            (key: "attempts", value: .array(attempts)),
+            (key: "lastError", value: .string(letter.lastError)),
+            (key: "deadLetteredAt", value: .double(letter.deadLetteredAt)),
+            (key: "dataEncoding", value: .string(encoding)),
+            (key: "data", value: .string(data)),
+        ])
     }
 }

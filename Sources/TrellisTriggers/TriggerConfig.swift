@@ -35,8 +35,9 @@ public struct TriggerConfig: Sendable {
 public struct BatchSettings: Sendable, Equatable {
     /// Default 100 events.
     public var maxItems = 100
-    /// Default 1 s.
-    public var maxWait: Duration = .seconds(1)
+    /// How long a batch may wait for more events after its oldest one is due. Default 0: deliver what
+    /// is due now, which keeps async calls and webhooks fast; raise it to get fuller batches.
+    public var maxWait: Duration = .zero
     /// Default 1 MiB of event data.
     public var maxBytes = 1024 * 1024
     /// Batches of this trigger that may run at once. Default 1.

@@ -5,7 +5,7 @@ import TrellisQueue
 import TrellisRuntime
 
 /// Every trigger of a process: the configured ones and one implicit queue, `async:<function>`, for each
-/// ordinary function that no configured queue trigger targets (`POST /async-function/{name}` feeds it).
+/// ordinary function, which `POST /async-function/{name}` feeds.
 /// It runs their producers (schedules, folder scans) and delivery workers until `stop`.
 public final class TriggerRuntime: Sendable {
     public let application: Application
@@ -27,20 +27,11 @@ public final class TriggerRuntime: Sendable {
     /// Validates `application.config.triggers` against the registered functions. Errors name the field.
     public static func build(
         application: Application, queue: any EventQueue, environment: [String: String] = [:],
-        onResponse: (@Sendable (Event, Response) async -> Void)? = nil
+        callbacks: CallbackDelivery = CallbackDelivery()
     ) throws(ConfigError) -> TriggerRuntime {
-        var triggers: [TriggerConfig] = []
-        for (name, settings) in application.config.triggers {
-            let trigger = try TriggerConfig.parse(name: name, settings: settings, environment: environment)
-            guard application.function(named: trigger.target) != nil || application.batchFunction(named: trigger.target) != nil else {
-                let known = (application.functions.map(\.name) + application.batchFunctions.map(\.name)).joined(separator: ", ")
-                throw ConfigError(field: "triggers.\(name).target", "no function named \"\(trigger.target)\" is registered; registered: \(known)")
-            }
-            triggers.append(trigger)
-        }
-        let queueTargets = Set(triggers.filter { $0.kind == .queue }.map(\.target))
-        for function in application.functions where !queueTargets.contains(function.name) {
-            triggers.append(TriggerConfig(name: asyncTriggerPrefix + function.name, kind: .queue, target: function.name))
+        var triggers = try configuredTriggers(application: application, environment: environment)
+        for function in application.functions {
+            triggers.append(TriggerConfig(name: AsyncInvocation.trigger(forFunction: function.name), kind: .queue, target: function.name))
         }
 
         var workers: [String: TriggerWorker] = [:]
@@ -50,7 +41,7 @@ public final class TriggerRuntime: Sendable {
             if let batchFunction = application.batchFunction(named: trigger.target) {
                 target = BatchFunctionInvoker(application: application, function: batchFunction)
             } else {
-                target = PerEventInvoker(application: application, function: application.function(named: trigger.target)!, onResponse: onResponse)
+                target = PerEventInvoker(application: application, function: application.function(named: trigger.target)!, callbacks: callbacks)
             }
             let metrics = TriggerMetrics(trigger: trigger.name, registry: application.metrics)
             allMetrics[trigger.name] = metrics
@@ -59,13 +50,19 @@ public final class TriggerRuntime: Sendable {
         return TriggerRuntime(application: application, queue: queue, triggers: triggers, workers: workers, metrics: allMetrics)
     }
 
-    /// The prefix of the implicit async queue triggers.
-    public static let asyncTriggerPrefix = "async:"
-
-    /// The trigger that `POST /async-function/{function}` feeds: the first configured queue trigger
-    /// targeting it, else its implicit `async:<function>` queue. Nil for an unknown or batch function.
-    public func asyncTrigger(for function: String) -> TriggerConfig? {
-        triggers.first { $0.kind == .queue && $0.target == function }
+    /// Parses the config's `triggers` and checks that each target is a registered function, without
+    /// starting anything; `trellis config check` uses it too.
+    public static func configuredTriggers(application: Application, environment: [String: String]) throws(ConfigError) -> [TriggerConfig] {
+        var triggers: [TriggerConfig] = []
+        for (name, settings) in application.config.triggers {
+            let trigger = try TriggerConfig.parse(name: name, settings: settings, environment: environment)
+            guard application.function(named: trigger.target) != nil || application.batchFunction(named: trigger.target) != nil else {
+                let known = (application.functions.map(\.name) + application.batchFunctions.map(\.name)).joined(separator: ", ")
+                throw ConfigError(field: "triggers.\(name).target", "no function named \"\(trigger.target)\" is registered; registered: \(known)")
+            }
+            triggers.append(trigger)
+        }
+        return triggers
     }
 
     public func trigger(named name: String) -> TriggerConfig? {
@@ -76,6 +73,16 @@ public final class TriggerRuntime: Sendable {
 
     /// Wakes the workers of `trigger` after events were stored, so they need not wait for their poll.
     public func wake(_ trigger: String) {
+        workers[trigger]?.wake()
+    }
+
+    /// Counts `count` events that arrived over HTTP for `trigger` and wakes its workers when they were
+    /// stored (`stored` is false for a duplicate request).
+    public func accepted(_ trigger: String, count: Int, stored: Bool) {
+        guard let metrics = metrics[trigger] else { return }
+        metrics.received.increment(by: count)
+        guard stored else { return }
+        metrics.enqueued.increment(by: count)
         workers[trigger]?.wake()
     }
 
@@ -150,7 +157,7 @@ public final class TriggerRuntime: Sendable {
 
     /// The startup table's rows: trigger, kind, target, batch limits, retries.
     public func table() -> [[String]] {
-        triggers.filter { !$0.name.hasPrefix(Self.asyncTriggerPrefix) }.map { trigger in
+        triggers.filter { AsyncInvocation.function(forTrigger: $0.name) == nil }.map { trigger in
             let kind: String
             switch trigger.kind {
             case .schedule(let settings):

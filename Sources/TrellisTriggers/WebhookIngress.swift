@@ -12,7 +12,7 @@ import TrellisRuntime
 ///   401 (`signature_missing`, `signature_malformed`, `signature_timestamp_out_of_tolerance`,
 ///   `signature_mismatch`), 404 `trigger_not_found`, 405, 413 (`body_too_large`, `too_many_events`),
 ///   415 `unsupported_media_type`, 503 `queue_unavailable`.
-/// - `GET /events/{trigger}/dlq?limit=N` for any trigger: its dead letters (`WebhookDeadLetterListing`),
+/// - `GET /events/{trigger}/dlq?limit=N` for any trigger: its dead letters (`DeadLetterListing`),
 ///   only to clients in `IngressSettings.deadLetterReaders` (else 403 `forbidden`).
 /// - `POST /async-function/{name}[/path]` for every ordinary function (`AsyncInvocationEndpoint`).
 ///
@@ -35,6 +35,7 @@ public final class WebhookIngress: EventIngress {
     private let logger: Logger
     private let metrics: IngressMetrics
     private let asyncEndpoint: AsyncInvocationEndpoint
+    private let onAccepted: @Sendable (String, Int, Bool) -> Void
 
     /// - Parameters:
     ///   - triggers: the configured triggers; webhook and queue triggers take events over HTTP.
@@ -43,11 +44,15 @@ public final class WebhookIngress: EventIngress {
     ///   - clock: the current time in Unix seconds, for signature timestamps.
     ///   - logger: defaults to the application's logger. Request logs also carry the request id.
     ///   - metrics: defaults to the application's registry.
+    ///   - onAccepted: called after a request was accepted with the trigger name, the number of events,
+    ///     and whether they were stored (false for a duplicate), to count them and wake the workers.
     public init(
         triggers: [TriggerConfig], queue: any EventQueue, application: Application, settings: IngressSettings = IngressSettings(),
         batchFunctions: Set<String> = [], clock: @escaping @Sendable () -> Double = LogRecord.unixTimeNow,
-        logger: Logger? = nil, metrics: MetricsRegistry? = nil
+        logger: Logger? = nil, metrics: MetricsRegistry? = nil,
+        onAccepted: @escaping @Sendable (String, Int, Bool) -> Void = { _, _, _ in }
     ) {
+        self.onAccepted = onAccepted
         self.triggers = Dictionary(triggers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.queue = queue
         self.settings = settings
@@ -56,7 +61,8 @@ public final class WebhookIngress: EventIngress {
         let metrics = IngressMetrics(registry: metrics ?? application.metrics)
         self.metrics = metrics
         asyncEndpoint = AsyncInvocationEndpoint(
-            application: application, batchFunctions: batchFunctions, queue: queue, settings: settings, metrics: metrics)
+            application: application, batchFunctions: batchFunctions, queue: queue, settings: settings, metrics: metrics,
+            onAccepted: onAccepted)
     }
 
     public func route(method: String, path: String, query: String) -> IngressRoute? {
@@ -151,6 +157,7 @@ public final class WebhookIngress: EventIngress {
             throw AsyncInvocationEndpoint.queueUnavailable
         }
         if !result.duplicate { metrics.recordAccepted(trigger: name, count: result.ids.count) }
+        onAccepted(name, result.ids.count, !result.duplicate)
         context.logger.info("webhook accepted", [
             ("trigger", .string(name)), ("events", .int(Int64(result.ids.count))), ("duplicate", .bool(result.duplicate)),
             ("deliveryId", .string(deliveryID)),
@@ -202,7 +209,7 @@ public final class WebhookIngress: EventIngress {
                 403, code: "forbidden",
                 message: "Dead letters may be read only from the addresses configured as dead-letter readers.")
         }
-        let limit = try WebhookDeadLetterListing.limit(from: request)
+        let limit = try DeadLetterListing.limit(from: request)
         let deadLetters: [DeadLetter]
         do {
             deadLetters = try await queue.deadLetters(trigger: name, limit: limit)
@@ -210,6 +217,6 @@ public final class WebhookIngress: EventIngress {
             context.logger.error("reading dead letters failed", [("trigger", .string(name)), ("error", .string(String(describing: error)))])
             throw AsyncInvocationEndpoint.queueUnavailable
         }
-        return Response.json(WebhookDeadLetterListing.json(trigger: name, deadLetters: deadLetters))
+        return Response.json(DeadLetterListing.json(trigger: name, deadLetters: deadLetters))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Functions
 import TrellisCore
 import TrellisRuntime
+import TrellisTriggers
 
 /// Finds and loads the config and builds the application from `Functions.register(into:)`.
 enum ApplicationLoader {
@@ -34,8 +35,10 @@ enum ApplicationLoader {
         let registry = FunctionRegistry()
         Functions.register(into: registry)
         do {
-            return try Application.build(
-                registry: registry, config: config, environment: ProcessInfo.processInfo.environment, logSink: make(config))
+            let environment = ProcessInfo.processInfo.environment
+            let application = try Application.build(registry: registry, config: config, environment: environment, logSink: make(config))
+            _ = try TriggerRuntime.configuredTriggers(application: application, environment: environment)
+            return application
         } catch let error as FunctionRegistry.ValidationError {
             throw StartupError(description: "functions registered in code: \(error)")
         } catch {

@@ -29,7 +29,7 @@ enum ConfigCheckCommand {
         }
         do {
             let application = try ApplicationLoader.load(configPath: path) { _ in MemoryLogSink() }
-            print("config OK: \(path), \(application.functions.count) functions")
+            print("config OK: \(path), \(application.functions.count) functions, \(application.batchFunctions.count) batch functions, \(application.config.triggers.count) triggers")
             return ExitStatus.success
         } catch {
             Output.standardError("trellis config check: \(error)")

@@ -48,7 +48,7 @@ enum DeadLetterCommand {
             case "list":
                 let letters = try await queue.deadLetters(trigger: trigger, limit: limit)
                 if parsed.flag("--json") {
-                    print(DeadLetterListing.json(letters).serialized(pretty: true))
+                    print(DeadLetterListing.json(trigger: trigger, deadLetters: letters).serialized(pretty: true))
                 } else if letters.isEmpty {
                     print("no dead letters for \(trigger)")
                 } else {
@@ -62,7 +62,7 @@ enum DeadLetterCommand {
                     Output.standardError("trellis dlq: no dead letter \(ids[0]) for trigger \(trigger)")
                     return ExitStatus.failure
                 }
-                print(DeadLetterListing.json([letter]).arrayValue![0].serialized(pretty: true))
+                print(DeadLetterListing.entry(letter).serialized(pretty: true))
             default:
                 let moved = try await queue.redrive(trigger: trigger, ids: ids.isEmpty ? nil : ids)
                 print("redrove \(moved) event\(moved == 1 ? "" : "s") of \(trigger)")

@@ -46,6 +46,6 @@ enum ServeCommand {
             Output.standardError("trellis serve: \(error)")
             return ExitStatus.failure
         }
-        return Server.serve(application, host: parsed.value("--host"), port: port ?? environmentPort)
+        return await Server.serve(application, host: parsed.value("--host"), port: port ?? environmentPort)
     }
 }

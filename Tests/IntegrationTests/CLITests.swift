@@ -70,7 +70,9 @@ import Testing
         #expect(result.stdout.contains("platform-team"))
         let json = try ProcessRunner.run(["functions", "--json"])
         let listing = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
-        #expect(listing?.map { $0["name"] as? String } == ["hello", "echo", "profile", "stats"])
+        #expect(listing?.map { $0["name"] as? String } == [
+            "hello", "echo", "profile", "stats", "weather-report", "deploy-log", "heartbeat", "weather-stats", "deploy-audit",
+        ])
     }
 
     @Test func invokeRunsTheChain() throws {
