@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := libuv1-dev libjansson-dev libssl-dev libsqlite3-dev pkg-confi
 # Run apt-get through sudo unless we are root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build run test clean
+.PHONY: deps test-deps build run test crash-test demo clean
 
 deps:
 	@missing=""; \
@@ -39,7 +39,13 @@ run: build
 test: test-deps
 	$(SWIFT) build
 	$(SWIFT) build --build-tests
+	$(PYTHON) Tests/crash/crash_test.py --binary .build/debug/trellis --kills 3
 	$(SWIFT) test --skip-build
+
+# SIGKILLs a real server several times while webhook events arrive and checks that every accepted
+# event is delivered (see Tests/crash/crash_test.py). `make test` runs a shorter version.
+crash-test: build
+	$(PYTHON) Tests/crash/crash_test.py --binary .build/debug/trellis --kills 8
 
 clean:
 	rm -rf .build runtime/data

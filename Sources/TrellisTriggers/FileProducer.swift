@@ -7,9 +7,9 @@ import TrellisQueue
 /// file to `done/` (or to `failed/` when it is too large, unreadable, or has records that do not split).
 ///
 /// A file is never processed twice, across restarts too: its events are stored in one call whose
-/// idempotency key is the SHA-256 of the file's name, size and modification time, remembered for
+/// idempotency key is a SHA-256 over the file's name and the SHA-256 of its contents, remembered for
 /// `FileProducer.ledgerWindow`. A crash after storing and before the move stores nothing the second
-/// time; the file is only moved.
+/// time, and the same file dropped again under the same name is only moved; a changed file is new.
 struct FileProducer: Sendable {
     let config: TriggerConfig
     let settings: FileSettings
@@ -84,8 +84,7 @@ struct FileProducer: Sendable {
         }
         metrics.received.increment(by: records.count)
 
-        let identity = "\(file.name)|\(file.size)|\(file.modifiedNanoseconds)"
-        let key = "file:" + Digest.hex(Digest.sha256(identity))
+        let key = "file:" + Digest.hex(Digest.sha256(Array(file.name.utf8) + [0] + Digest.sha256(contents)))
         do {
             let result = try await queue.enqueue(events, idempotencyKey: events.isEmpty ? nil : key, window: Self.ledgerWindow)
             if !result.duplicate { metrics.enqueued.increment(by: events.count) }

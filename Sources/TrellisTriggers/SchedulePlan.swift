@@ -28,8 +28,8 @@ public struct SchedulePlan: Sendable {
         public var next: Date?
     }
 
-    /// The shortest `every` interval accepted: 1 second.
-    public static let minimumInterval: Duration = .seconds(1)
+    /// The shortest `everySeconds` interval accepted: 50 ms, enough for tests and sub-second polling.
+    public static let minimumInterval: Duration = .milliseconds(50)
 
     public let timing: Timing
     public let misfire: ScheduleSettings.Misfire
@@ -55,7 +55,7 @@ public struct SchedulePlan: Sendable {
             timing = .cron(expression, zone)
         case .every(let interval):
             guard interval >= Self.minimumInterval else {
-                throw ConfigError(field: "\(path).every", "interval \(interval) is below the minimum of 1 second")
+                throw ConfigError(field: "\(path).everySeconds", "interval \(interval) is below the minimum of 0.05 seconds")
             }
             let (seconds, attoseconds) = interval.components
             let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)

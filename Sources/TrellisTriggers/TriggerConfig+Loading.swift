@@ -82,7 +82,7 @@ extension ScheduleSettings {
             let expression = try settings.string("cron")
             timing = .cron(expression)
         case (false, true):
-            timing = .every(try settings.duration("everySeconds", in: 0.01...31_536_000, default: .seconds(60)))
+            timing = .every(try settings.duration("everySeconds", in: 0.05...31_536_000, default: .seconds(60)))
         default:
             throw ConfigError(field: settings.field("cron"), "set exactly one of cron (\"*/5 * * * *\") and everySeconds")
         }

@@ -98,8 +98,8 @@ struct SchedulePlanTests {
     static let invalidCases: [InvalidCase] = [
         InvalidCase(timing: .cron("61 * * * *"), field: "triggers.tick.cron"),
         InvalidCase(timing: .cron("0 * * * *"), zone: "Mars/Olympus", field: "triggers.tick.timeZone"),
-        InvalidCase(timing: .every(.milliseconds(999)), field: "triggers.tick.every"),
-        InvalidCase(timing: .every(.seconds(-5)), field: "triggers.tick.every"),
+        InvalidCase(timing: .every(.milliseconds(49)), field: "triggers.tick.everySeconds"),
+        InvalidCase(timing: .every(.seconds(-5)), field: "triggers.tick.everySeconds"),
     ]
 
     @Test(arguments: invalidCases)
