@@ -65,6 +65,9 @@ public final class TriggerRuntime: Sendable {
         return triggers
     }
 
+    /// How often the queue depth and oldest-age gauges are refreshed besides after each batch. 5 s.
+    public static let gaugeRefresh: Duration = .seconds(5)
+
     public func trigger(named name: String) -> TriggerConfig? {
         triggers.first { $0.name == name }
     }
@@ -117,8 +120,15 @@ public final class TriggerRuntime: Sendable {
             case .webhook, .queue:
                 break
             }
-            tasks.append(Task { await worker.refreshGauges() })
         }
+        let allWorkers = Array(workers.values)
+        tasks.append(Task {
+            // Queue depth and oldest age, for every trigger, every `gaugeRefresh`.
+            while !Task.isCancelled {
+                for worker in allWorkers { await worker.refreshGauges() }
+                try? await Task.sleep(for: Self.gaugeRefresh)
+            }
+        })
 
         var watcher: FolderWatcher?
         if !watchedFolders.isEmpty {
