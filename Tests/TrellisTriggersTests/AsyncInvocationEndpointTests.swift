@@ -19,7 +19,7 @@ import TrellisTriggers
         let callID = try #require(response.headers["X-Call-Id"])
         #expect(response.json?["callId"]?.stringValue == callID)
 
-        let stored = try #require(fixture.queue.storedEvents(trigger: "async:resize").first)
+        let stored = try #require(try await fixture.leaseAll(trigger: "async:resize").first)
         #expect(stored.id == callID)
         #expect(stored.source == "async:req-9")
         #expect(stored.data == [0x89, 0x50, 0x4E, 0x47])
@@ -49,7 +49,7 @@ import TrellisTriggers
         #expect(first.headers["X-Call-Id"] != nil)
         #expect(second.headers["X-Call-Id"] == first.headers["X-Call-Id"])
         #expect(second.json?["duplicate"]?.boolValue == true)
-        #expect(fixture.queue.storedEvents(trigger: "async:resize").count == 1)
+        #expect(try await fixture.leaseAll(trigger: "async:resize").count == 1)
     }
 
     @Test func rejectionStatuses() async throws {
@@ -73,7 +73,9 @@ import TrellisTriggers
             #expect(response.status == testCase.status, "\(testCase.method) \(testCase.target) \(testCase.headers)")
             #expect(response.errorCode == testCase.code, "\(testCase.method) \(testCase.target) \(testCase.headers)")
         }
-        #expect(fixture.queue.enqueueCalls == 0)
+        for function in ["nope", "ingest", "report", "resize"] {
+            #expect(try await fixture.queue.stats(trigger: "async:\(function)").depth == 0, "\(function)")
+        }
     }
 
     @Test func batchFunctionMessageNamesTriggers() async throws {
@@ -96,9 +98,14 @@ import TrellisTriggers
 
     @Test func queueFailureIs503() async throws {
         let fixture = try Fixture()
-        fixture.queue.failure = InMemoryEventQueue.Failure(description: "database is locked")
+        fixture.queue.close()
         let response = try #require(await fixture.send("POST", "/async-function/resize", text: "x"))
         #expect(response.status == 503)
+        #expect(response.errorCode == "queue_unavailable")
+        #expect(response.headers["Retry-After"] == "1")
         #expect(response.headers["X-Call-Id"] == nil)
+        #expect(!response.bodyText.contains("the queue is closed"))
+        #expect(fixture.logs.all.contains { $0.level == .error && $0.message == "enqueue failed" })
+        #expect(fixture.metric(#"trellis_ingress_enqueue_failures_total{trigger="async:resize"}"#) == 1)
     }
 }

@@ -1,18 +1,25 @@
+import Foundation
 import Synchronization
 import TrellisCore
 import TrellisQueue
 import TrellisRuntime
 import TrellisTriggers
 
-/// A `WebhookIngress` over an `InMemoryEventQueue` and a small application, with a fixed clock. `send`
-/// runs a route's handler as the gateway does: thrown errors become responses through `ErrorMapping`.
-struct IngressTestFixture {
+/// A `WebhookIngress` over a real `SQLiteEventQueue` and a small application, with a fixed clock that
+/// the ingress and the queue share. `send` runs a route's handler as the gateway does: thrown errors
+/// become responses through `ErrorMapping`.
+///
+/// Each fixture opens a fresh database in its own temporary folder, and closes the queue and deletes
+/// the folder when it is released.
+final class IngressTestFixture {
     /// A fixed instant in Unix seconds: 2023-11-14T22:13:20Z.
     static let t0: Int64 = 1_700_000_000
     static let hubSecret = "hub secret"
     static let stripeSecret = "stripe secret"
 
-    let queue = InMemoryEventQueue()
+    let queue: SQLiteEventQueue
+    /// The temporary folder holding the database file.
+    let folder: URL
     let logs = MemoryLogSink()
     let metrics = MetricsRegistry()
     let application: Application
@@ -27,7 +34,7 @@ struct IngressTestFixture {
         }
     }
 
-    /// Triggers: `github` (hub signature, at most 64 body bytes in `small`), `stripe` (timestamped,
+    /// Triggers: `github` (hub signature, at most 200 body bytes), `stripe` (timestamped,
     /// 300 s), `jobs` (queue), `nightly` (schedule), `limited` (at most 2 events). Functions: `resize`
     /// (POST), `report` (GET only); `ingest` is named as a batch function.
     init(settings: IngressSettings = IngressSettings()) throws {
@@ -50,11 +57,26 @@ struct IngressTestFixture {
             TriggerConfig(name: "nightly", kind: .schedule(ScheduleSettings(timing: .every(.seconds(60)))), target: "resize"),
             TriggerConfig(name: "limited", kind: .webhook(limited), target: "resize"),
         ]
+
+        // The queue opens last, so nothing after it throws and leaves the folder behind.
         let clock = Clock()
         self.clock = clock
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-ingress-\(UUID().uuidString)")
+        queue = try SQLiteEventQueue(path: folder.appendingPathComponent("queue.db").path, clock: { clock.now })
         ingress = WebhookIngress(
             triggers: triggers, queue: queue, application: application, settings: settings, batchFunctions: ["ingest"],
             clock: { clock.now })
+    }
+
+    deinit {
+        queue.close()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Leases every due event of `trigger`, oldest first, to read what the ingress stored. The events
+    /// stay leased for an hour of fixture time, so a second call does not return them again.
+    func leaseAll(trigger: String) async throws -> [Event] {
+        try await queue.lease(trigger: trigger, maxItems: 1_000, maxBytes: Int.max, visibility: .seconds(3_600))
     }
 
     /// The response to one request, or nil when the ingress has no route for the target.

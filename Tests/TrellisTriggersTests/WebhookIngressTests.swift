@@ -16,7 +16,7 @@ import TrellisTriggers
         let ids = try #require(json["ids"]?.arrayValue)
         #expect(ids.count == 1)
 
-        let stored = fixture.queue.storedEvents(trigger: "jobs")
+        let stored = try await fixture.leaseAll(trigger: "jobs")
         #expect(stored.count == 1)
         #expect(stored.first?.id == ids.first?.stringValue)
         #expect(stored.first?.dataText == #"{"order":7,"note":"a b"}"#)
@@ -35,7 +35,7 @@ import TrellisTriggers
         let ids = try #require(response.json?["ids"]?.arrayValue).compactMap(\.stringValue)
         #expect(ids.count == 4)
         #expect(ids.first == "evt_1")
-        let data = fixture.queue.storedEvents(trigger: "jobs").map(\.dataText)
+        let data = try await fixture.leaseAll(trigger: "jobs").map(\.dataText)
         #expect(data == [#"{"id":"evt_1","n":1}"#, #""two""#, "3", "true"])
     }
 
@@ -48,7 +48,7 @@ import TrellisTriggers
             ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
         ], body: body))
         #expect(response.status == 202)
-        let stored = try #require(fixture.queue.storedEvents(trigger: "github").first)
+        let stored = try #require(try await fixture.leaseAll(trigger: "github").first)
         #expect(stored.source == "webhook:72d3162e-cc78-11e3-81ab-4c9367dc0958")
         #expect(stored.attributes["deliveryId"] == "72d3162e-cc78-11e3-81ab-4c9367dc0958")
     }
@@ -78,7 +78,7 @@ import TrellisTriggers
         #expect(first.json?["duplicate"]?.boolValue == false)
         #expect(second.json?["duplicate"]?.boolValue == true)
         #expect(second.json?["ids"] == first.json?["ids"])
-        #expect(fixture.queue.storedEvents(trigger: "jobs").count == 2)
+        #expect(try await fixture.leaseAll(trigger: "jobs").count == 2)
         #expect(fixture.metric(#"trellis_ingress_events_total{trigger="jobs"}"#) == 2)
     }
 
@@ -113,7 +113,9 @@ import TrellisTriggers
             #expect(response.status == testCase.status, "\(testCase.method) \(testCase.target) \(testCase.body)")
             #expect(response.errorCode == testCase.code, "\(testCase.method) \(testCase.target) \(testCase.body)")
         }
-        #expect(fixture.queue.enqueueCalls == 0)
+        for trigger in ["jobs", "limited", "github", "stripe", "nightly"] {
+            #expect(try await fixture.queue.stats(trigger: trigger).depth == 0, "\(trigger)")
+        }
     }
 
     @Test func methodNotAllowedNamesPost() async throws {
@@ -131,13 +133,16 @@ import TrellisTriggers
 
     @Test func queueFailureIs503() async throws {
         let fixture = try Fixture()
-        fixture.queue.failure = InMemoryEventQueue.Failure(description: "disk I/O error")
+        fixture.queue.close()
         let response = try #require(await fixture.postJobs("{}"))
         #expect(response.status == 503)
         #expect(response.errorCode == "queue_unavailable")
         #expect(response.headers["Retry-After"] == "1")
-        #expect(!response.bodyText.contains("disk I/O error"))
-        #expect(fixture.logs.all.contains { $0.level == .error && $0.message == "enqueue failed" })
+        #expect(!response.bodyText.contains("the queue is closed"))
+        #expect(!response.bodyText.contains(fixture.queue.path))
+        let failure = try #require(fixture.logs.all.first { $0.level == .error && $0.message == "enqueue failed" })
+        let logged = try #require(failure.fields.first { $0.0 == "error" }?.1.stringValue)
+        #expect(logged.contains("the queue is closed"))
         #expect(fixture.metric(#"trellis_ingress_enqueue_failures_total{trigger="jobs"}"#) == 1)
     }
 
@@ -149,13 +154,24 @@ import TrellisTriggers
     }
 
     @Test func deadLettersListed() async throws {
+        // Seeded as a worker would: `e1` fails twice and is dead-lettered at t0 + 20 s, `e2` fails once
+        // and is dead-lettered later, at t0 + 30 s, so it comes first.
         let fixture = try Fixture()
-        let first = Event(id: "e1", trigger: "jobs", source: "webhook:d1", time: 100, data: Array(#"{"a":1}"#.utf8))
-        let second = Event(id: "e2", trigger: "jobs", source: "webhook:d2", time: 101, data: [0xFF, 0x00, 0x41])
-        fixture.queue.addDeadLetter(DeadLetter(
-            event: first, lastError: "timeout", attempts: [AttemptRecord(attempt: 1, time: 110, error: "timeout")],
-            deadLetteredAt: 120))
-        fixture.queue.addDeadLetter(DeadLetter(event: second, lastError: "bad data", attempts: [], deadLetteredAt: 130))
+        let t0 = Double(Fixture.t0)
+        _ = try await fixture.queue.enqueue([
+            NewEvent(id: "e1", trigger: "jobs", source: "webhook:d1", data: Array(#"{"a":1}"#.utf8)),
+            NewEvent(id: "e2", trigger: "jobs", source: "webhook:d2", data: [0xFF, 0x00, 0x41]),
+        ], idempotencyKey: nil, window: .zero)
+        #expect(try await fixture.leaseAll(trigger: "jobs").map(\.id) == ["e1", "e2"])
+
+        fixture.clock.now = t0 + 10
+        try await fixture.queue.retry("e1", after: .zero, error: "timeout")
+        fixture.clock.now = t0 + 15
+        #expect(try await fixture.leaseAll(trigger: "jobs").map(\.id) == ["e1"])
+        fixture.clock.now = t0 + 20
+        try await fixture.queue.deadLetter("e1", error: "status 500")
+        fixture.clock.now = t0 + 30
+        try await fixture.queue.deadLetter("e2", error: "bad data")
 
         let response = try #require(await fixture.send("GET", "/events/jobs/dlq"))
         #expect(response.status == 200)
@@ -168,12 +184,23 @@ import TrellisTriggers
         #expect(letters[1]["dataEncoding"]?.stringValue == "utf8")
         #expect(letters[1]["data"]?.stringValue == #"{"a":1}"#)
         #expect(letters[1]["source"]?.stringValue == "webhook:d1")
-        #expect(letters[1]["lastError"]?.stringValue == "timeout")
-        #expect(letters[1]["deadLetteredAt"]?.doubleValue == 120)
-        #expect(letters[1]["attempts"]?.arrayValue?.first?["error"]?.stringValue == "timeout")
+        #expect(letters[1]["lastError"]?.stringValue == "status 500")
+        #expect(letters[1]["deadLetteredAt"]?.doubleValue == t0 + 20)
+        let attempts = try #require(letters[1]["attempts"]?.arrayValue)
+        #expect(attempts.count == 2)
+        #expect(attempts.first?["attempt"]?.intValue == 1)
+        #expect(attempts.first?["time"]?.doubleValue == t0 + 10)
+        #expect(attempts.first?["error"]?.stringValue == "timeout")
+        #expect(attempts.last?["attempt"]?.intValue == 2)
+        #expect(attempts.last?["time"]?.doubleValue == t0 + 20)
+        #expect(attempts.last?["error"]?.stringValue == "status 500")
+        #expect(letters[0]["lastError"]?.stringValue == "bad data")
+        #expect(letters[0]["deadLetteredAt"]?.doubleValue == t0 + 30)
 
         let limited = try #require(await fixture.send("GET", "/events/jobs/dlq?limit=1"))
-        #expect(limited.json?["deadLetters"]?.arrayValue?.count == 1)
+        let newest = try #require(limited.json?["deadLetters"]?.arrayValue)
+        #expect(newest.count == 1)
+        #expect(newest.first?["id"]?.stringValue == "e2")
     }
 
     @Test func deadLetterRejections() async throws {
