@@ -47,5 +47,19 @@ test: test-deps
 crash-test: build
 	$(PYTHON) Tests/crash/crash_test.py --binary .build/debug/trellis --kills 8
 
+# Fetches vega-datasets from PyPI (once) and drops its seattle-weather.csv into the weather trigger's
+# inbox; with `make run` going, `curl -s localhost:8080/function/weather-report` shows the statistics.
+DEMO := runtime/data/demo
+INBOX := runtime/data/inbox/weather
+demo:
+	@mkdir -p $(DEMO) $(INBOX)
+	@test -f $(DEMO)/seattle-weather.csv || { \
+		$(PYTHON) -m pip download --quiet --no-deps --dest $(DEMO) vega-datasets && \
+		$(PYTHON) -c "import glob, zipfile; wheel = zipfile.ZipFile(sorted(glob.glob('$(DEMO)/vega_datasets-*.whl'))[-1]); \
+			open('$(DEMO)/seattle-weather.csv', 'wb').write(wheel.read('vega_datasets/_data/seattle-weather.csv'))"; }
+	@name=seattle-weather-$$(date +%s).csv; \
+		cp $(DEMO)/seattle-weather.csv $(INBOX)/$$name.part && mv $(INBOX)/$$name.part $(INBOX)/$$name && \
+		echo "dropped $(INBOX)/$$name (1461 rows); with make run going: curl -s localhost:8080/function/weather-report"
+
 clean:
 	rm -rf .build runtime/data
