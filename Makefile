@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := libuv1-dev libjansson-dev libssl-dev libsqlite3-dev pkg-confi
 # Run apt-get through sudo unless we are root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build run test crash-test demo clean
+.PHONY: deps test-deps build run test crash-test bench-events demo clean
 
 deps:
 	@missing=""; \
@@ -46,6 +46,11 @@ test: test-deps
 # event is delivered (see Tests/crash/crash_test.py). `make test` runs a shorter version.
 crash-test: build
 	$(PYTHON) Tests/crash/crash_test.py --binary .build/debug/trellis --kills 8
+
+# Events per second accepted durably over HTTP and drained by batch invocations, release build.
+bench-events: deps
+	$(SWIFT) build -c release
+	$(PYTHON) Tests/bench/event_throughput.py --binary .build/release/trellis
 
 # Fetches vega-datasets from PyPI (once) and drops its seattle-weather.csv into the weather trigger's
 # inbox; with `make run` going, `curl -s localhost:8080/function/weather-report` shows the statistics.
