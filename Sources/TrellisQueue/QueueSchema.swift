@@ -1,3 +1,4 @@
+import Glibc
 /// The database settings and the versioned schema of `SQLiteEventQueue`.
 ///
 /// `PRAGMA user_version` stores how many entries of `migrations` the file has received. Opening a file
@@ -17,11 +18,15 @@ enum QueueSchema {
     ///   before `enqueue` returns. Group commit pays that cost once for many calls.
     /// - `foreign_keys=ON`: `attempts` rows refer to no other table today, but later migrations may add
     ///   references that should be checked.
+    ///
+    /// `busy_timeout` comes first: switching a new file to WAL takes an exclusive lock, and another
+    /// process opening the same new file at the same moment (a second server, `trellis events send`)
+    /// must wait for it rather than fail with "database is locked".
     static let connectionSettings = """
+        PRAGMA busy_timeout = \(busyTimeoutMilliseconds);
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = FULL;
         PRAGMA foreign_keys = ON;
-        PRAGMA busy_timeout = \(busyTimeoutMilliseconds);
         """
 
     /// Migration `n` takes the file from version `n` to `n + 1`. Append new entries; never edit one
@@ -84,6 +89,23 @@ enum QueueSchema {
         ) WITHOUT ROWID;
         """
     ]
+
+    /// How often, and how far apart, `prepareRetryingWhenBusy` tries again: 50 times, 100 ms apart.
+    static let busyRetries = 50
+    static let busyRetryPause: UInt32 = 100_000
+
+    /// Runs `prepare`, trying again while another connection holds a lock it needs. SQLite returns
+    /// `SQLITE_BUSY` at once, without waiting for `busy_timeout`, when waiting could deadlock, which
+    /// happens when several processes open a new file together and all switch it to WAL.
+    static func prepareRetryingWhenBusy(_ connection: SQLiteConnection) throws {
+        for attempt in 1... {
+            do {
+                return try prepare(connection)
+            } catch let error as QueueError where error.code == .busy && attempt < busyRetries {
+                usleep(busyRetryPause)
+            }
+        }
+    }
 
     /// Applies the settings and any missing migrations to `connection`.
     static func prepare(_ connection: SQLiteConnection) throws {

@@ -47,7 +47,7 @@ public final class SQLiteEventQueue: EventQueue {
         }
         thread = try DatabaseThread(name: "trellis-queue") {
             let connection = try SQLiteConnection(path: path)
-            try QueueSchema.prepare(connection)
+            try QueueSchema.prepareRetryingWhenBusy(connection)
             return connection
         }
     }

@@ -6,7 +6,7 @@ import TrellisCore
 @Suite struct MetricsIntegrationTests {
     /// Parses Prometheus text with the reference parser from PyPI `prometheus-client` (installed by
     /// `make test`) and returns `name{labels} value` per sample, or the parser's error.
-    static func parseWithPrometheusClient(_ text: String) throws -> (status: Int32, samples: [String], error: String) {
+    static func parseWithPrometheusClient(_ text: String) async throws -> (status: Int32, samples: [String], error: String) {
         let script = """
             import sys
             from prometheus_client.parser import text_string_to_metric_families
@@ -15,7 +15,7 @@ import TrellisCore
                     labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
                     print(f"{family.type} {sample.name}{{{labels}}} {float(sample.value)}")
             """
-        let result = try ProcessRunner.run(["python3", "-c", script], executable: "/usr/bin/env", stdin: text)
+        let result = try await ProcessRunner.run(["python3", "-c", script], executable: "/usr/bin/env", stdin: text)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         return (result.status, lines, result.stderr)
     }
@@ -30,7 +30,7 @@ import TrellisCore
             #expect(response.status == 200)
             #expect(response.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
 
-            let parsed = try Self.parseWithPrometheusClient(response.text)
+            let parsed = try await Self.parseWithPrometheusClient(response.text)
             #expect(parsed.status == 0, "prometheus_client rejected /metrics: \(parsed.error)")
             if parsed.error.contains("No module named") {
                 Issue.record("prometheus_client is missing: run `pip install prometheus-client` (make test does)")

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TrellisTestSupport
 
 /// Runs the built `trellis` binary as a child process, with a time limit.
 struct ProcessRunner {
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
@@ -24,10 +25,19 @@ struct ProcessRunner {
     static var repositoryRoot: String { FileManager.default.currentDirectoryPath }
 
     /// Runs `executable arguments` (by default the `trellis` binary) to completion, killing it after
-    /// `timeout`.
+    /// `timeout`. The wait happens on a thread of its own, so a test that waits for a child process never
+    /// blocks a thread of Swift's cooperative pool, which the other tests running at the same time need.
     static func run(
         _ arguments: [String], executable: String = trellisPath, environment: [String: String] = [:],
         stdin: String? = nil, timeout: Duration = .seconds(60)
+    ) async throws -> Result {
+        try await offPool {
+            try runBlocking(arguments, executable: executable, environment: environment, stdin: stdin, timeout: timeout)
+        }
+    }
+
+    private static func runBlocking(
+        _ arguments: [String], executable: String, environment: [String: String], stdin: String?, timeout: Duration
     ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

@@ -118,8 +118,8 @@ import TrellisCore
         #expect(status == 0)
     }
 
-    @Test func invalidPortEnvironmentStopsStartup() throws {
-        let result = try ProcessRunner.run(["serve"], environment: ["PORT": "eighty"])
+    @Test func invalidPortEnvironmentStopsStartup() async throws {
+        let result = try await ProcessRunner.run(["serve"], environment: ["PORT": "eighty"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("PORT must be a whole number"))
     }

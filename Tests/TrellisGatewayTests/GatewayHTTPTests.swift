@@ -331,6 +331,7 @@ struct GatewayHTTPTests {
         let rejected = try await second.readResponse()
         #expect(rejected.status == 503)
         #expect(rejected.header("Retry-After") == "1")
+        harness.gate.open()
         #expect(try await first.readResponse().status == 200)
         await harness.stop()
     }

@@ -40,7 +40,7 @@ struct GatewayHarness {
     /// - `echo` (POST): the body back, with `X-Path` and `X-Query` set from the request.
     /// - `sleepy`: sleeps 5 s (cancellable) under a 0.2 s timeout.
     /// - `blocker` (blocking): blocks its thread until the test opens `gate` (at most 10 s).
-    /// - `gated` (max concurrency 1): sleeps 0.6 s.
+    /// - `gated` (max concurrency 1): waits until the test opens `gate` (at most 10 s).
     /// - `slow`: sleeps 0.3 s.
     /// - `hang`: sleeps 10 s (cancellable) under a 20 s timeout.
     /// - `held`: waits until the test opens `gate` (at most 10 s), then 200 `held`.
@@ -66,7 +66,7 @@ struct GatewayHarness {
             return Response.text("unblocked")
         }
         registry.register("gated", options: FunctionOptions(maxConcurrency: 1)) { _, _ in
-            try await Task.sleep(for: .milliseconds(600))
+            try await gate.wait()
             return Response.text("gated")
         }
         registry.register("slow") { _, _ in

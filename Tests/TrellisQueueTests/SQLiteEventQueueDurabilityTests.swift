@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TrellisCore
 
@@ -27,6 +28,37 @@ import TrellisCore
         #expect(try await second.state("schedule", "nightly") == "done")
         let leased = try await second.lease(trigger: "uploads", maxItems: 10, maxBytes: 1_000, visibility: .seconds(5))
         #expect(leased.map(\.id) == ["e1", "e2"])
+    }
+
+    /// Opens one new database file from several threads at once, as two servers or a server and
+    /// `trellis events send` may: every open must wait for the others instead of failing as locked.
+    @Test func concurrentOpensOfNewFileSucceed() async throws {
+        for _ in 0..<5 {
+            let folder = try TemporaryFolder()
+            defer { folder.remove() }
+            let path = folder.path("queue.db")
+            let errors: [String] = await withCheckedContinuation { continuation in
+                Thread.detachNewThread {
+                    let errors = Mutex<[String]>([])
+                    let group = DispatchGroup()
+                    for _ in 0..<6 {
+                        group.enter()
+                        Thread.detachNewThread {
+                            do {
+                                let queue = try SQLiteEventQueue(path: path)
+                                queue.close()
+                            } catch {
+                                errors.withLock { $0.append("\(error)") }
+                            }
+                            group.leave()
+                        }
+                    }
+                    group.wait()
+                    continuation.resume(returning: errors.withLock { $0 })
+                }
+            }
+            #expect(errors.isEmpty, "\(errors)")
+        }
     }
 
     /// Copies the database and its write-ahead log while the first instance is still open, as a
