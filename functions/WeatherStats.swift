@@ -44,10 +44,10 @@ enum WeatherStats {
         for typed in rows {
             let row = typed.item
             guard let rain = Double(row.precipitation), let high = Double(row.temp_max), let low = Double(row.temp_min),
-                let wind = Double(row.wind), !row.date.isEmpty
+                let wind = Double(row.wind), [rain, high, low, wind].allSatisfy(\.isFinite), !row.date.isEmpty
             else {
                 failures.append(
-                    BatchResult.Failure(eventID: typed.event.id, reason: "row \(typed.event.source) has a value that is not a number", permanent: true))
+                    BatchResult.Failure(eventID: typed.event.id, reason: "row \(typed.event.source) has a value that is not a finite number", permanent: true))
                 continue
             }
             parsed.append((row, rain, high, low, wind))

@@ -10,10 +10,14 @@ public struct NewEvent: Sendable, Equatable {
     public var data: [UInt8]
     /// The earliest delivery time in Unix seconds; nil means now.
     public var availableAt: Double?
+    /// A key of this event alone, such as the sender's own event id: when the same key was stored for
+    /// the trigger within the call's window, the event is not stored again and its first id is
+    /// returned, even if that event was already delivered and acknowledged.
+    public var deduplicationKey: String?
 
     public init(
         id: String? = nil, trigger: String, source: String, attributes: [String: String] = [:], data: [UInt8],
-        availableAt: Double? = nil
+        availableAt: Double? = nil, deduplicationKey: String? = nil
     ) {
         self.id = id
         self.trigger = trigger
@@ -21,6 +25,7 @@ public struct NewEvent: Sendable, Equatable {
         self.attributes = attributes
         self.data = data
         self.availableAt = availableAt
+        self.deduplicationKey = deduplicationKey
     }
 }
 

@@ -13,6 +13,9 @@ struct QueueStore {
 
     // MARK: Enqueue
 
+    /// Prefix of per-event deduplication keys in `idempotency_keys`, so they never meet call keys.
+    static let eventKeyPrefix = "event:"
+
     func enqueue(_ events: [NewEvent], idempotencyKey: String?, windowSeconds: Double) throws -> EnqueueResult {
         if let idempotencyKey, let trigger = events.first?.trigger {
             try connection.run(
@@ -31,6 +34,15 @@ struct QueueStore {
         var ids: [String] = []
         var storedAny = false
         for event in events {
+            if let key = event.deduplicationKey {
+                let stored = try connection.scalar(
+                    "SELECT ids FROM idempotency_keys WHERE trigger = ? AND key = ? AND expires_at > ?",
+                    [.text(event.trigger), .text(Self.eventKeyPrefix + key), .real(now)])
+                if let text = stored?.text, let first = try decodeIDs(text).first {
+                    ids.append(first)
+                    continue
+                }
+            }
             let id = event.id ?? Self.randomID()
             let owner = try connection.scalar(
                 "SELECT trigger FROM events WHERE id = ?1 UNION ALL SELECT trigger FROM dead_letters WHERE id = ?1",
@@ -56,6 +68,12 @@ struct QueueStore {
                 ])
             ids.append(id)
             storedAny = true
+            if let key = event.deduplicationKey {
+                try connection.run(
+                    "INSERT OR REPLACE INTO idempotency_keys (trigger, key, ids, expires_at) VALUES (?, ?, ?, ?)",
+                    [.text(event.trigger), .text(Self.eventKeyPrefix + key), .text(JSON.array([.string(id)]).serialized()),
+                     .real(now + windowSeconds)])
+            }
         }
 
         if let idempotencyKey, let trigger = events.first?.trigger {

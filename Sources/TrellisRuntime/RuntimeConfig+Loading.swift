@@ -55,6 +55,20 @@ extension RuntimeConfig {
             guard !config.queuePath.isEmpty else { throw ConfigError(field: queue.field("path"), "must not be empty") }
             try queue.finish()
         }
+        if let async = try top.objectSection("async") {
+            config.callbackOrigins = try async.stringArray("callbackOrigins", default: [])
+            for (index, origin) in config.callbackOrigins.enumerated() {
+                guard let colon = origin.lastIndex(of: ":"), let port = Int(origin[origin.index(after: colon)...]),
+                    (1...65_535).contains(port), colon != origin.startIndex
+                else {
+                    throw ConfigError(
+                        field: "\(async.field("callbackOrigins"))[\(index)]",
+                        "must be host:port, such as 127.0.0.1:9000 or [::1]:9000, found \"\(origin)\"")
+                }
+            }
+            config.callbackOrigins = config.callbackOrigins.map { $0.lowercased() }
+            try async.finish()
+        }
         if let triggers = try top.objectSection("triggers") {
             for (name, value) in triggers.object {
                 guard let object = value.objectValue else {

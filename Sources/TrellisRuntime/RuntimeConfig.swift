@@ -13,6 +13,8 @@ public struct RuntimeConfig: Sendable {
     /// Where the embedded event queue keeps its SQLite database. Default `runtime/data/queue.db`; a
     /// relative path is taken from the working directory.
     public var queuePath = "runtime/data/queue.db"
+    /// Receivers `X-Callback-Url` may name, as `host:port`; empty (the default) turns callbacks off.
+    public var callbackOrigins: [String] = []
     /// The `triggers` section as written: trigger name to its settings object. The trigger runtime
     /// validates it at startup, since it needs the registered functions.
     public var triggers: [(name: String, settings: [(key: String, value: JSON)])] = []

@@ -86,12 +86,12 @@ struct AsyncInvocationEndpoint: Sendable {
     }
 
     /// Parses the `X-Callback-Url`, nil when absent. Throws 400 `invalid_callback_url` when it does not parse or
-    /// its host is not in `settings.callbackHosts`.
+    /// its `host:port` is not in `settings.callbackOrigins`.
     private func checkedCallbackURL(_ headers: Headers) throws(HTTPError) -> CallbackURL? {
         guard let text = headers["X-Callback-Url"] else { return nil }
         do throws(CallbackURLError) {
             let url = try CallbackURL.parse(text)
-            guard settings.callbackHosts.contains(url.host) else { throw CallbackURLError.hostNotAllowed(url.host) }
+            guard settings.callbackOrigins.contains(url.hostAndPort) else { throw CallbackURLError.originNotAllowed(url.hostAndPort) }
             return url
         } catch {
             throw HTTPError.badRequest("\(error.description).", code: "invalid_callback_url")

@@ -83,7 +83,8 @@ public struct CallbackURL: Sendable, Equatable, CustomStringConvertible {
         return "http://\(hostAndPort)\(path)"
     }
 
-    private var hostAndPort: String {
+    /// `host:port`, with an IPv6 host in brackets: the form `IngressSettings.callbackOrigins` lists.
+    public var hostAndPort: String {
         let hostPart = host.contains(":") ? "[\(host)]" : host
         return "\(hostPart):\(port)"
     }
@@ -108,12 +109,14 @@ public struct CallbackURL: Sendable, Equatable, CustomStringConvertible {
 /// The reason an `X-Callback-Url` was rejected.
 public enum CallbackURLError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalid(String)
-    case hostNotAllowed(String)
+    /// The receiver, as `host:port`, is not in `IngressSettings.callbackOrigins`.
+    case originNotAllowed(String)
 
     public var description: String {
         switch self {
         case .invalid(let reason): return "X-Callback-Url is invalid: \(reason)"
-        case .hostNotAllowed(let host): return "X-Callback-Url names the host \(host), which is not in the callback allow-list"
+        case .originNotAllowed(let origin):
+            return "X-Callback-Url names \(origin), which is not in async.callbackOrigins; an operator must add it to the config"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TrellisCore
 import TrellisDecorators
 import TrellisQueue
@@ -18,6 +19,17 @@ struct FileProducer: Sendable {
     let logger: Logger
     let signal: WakeSignal
     let wakeWorker: @Sendable () -> Void
+    /// Files whose move failed, so the error is logged once per file, not on every rescan.
+    let failedMoves = FailedMoves()
+
+    final class FailedMoves: Sendable {
+        private let names = Mutex<Set<String>>([])
+        /// Records `name`; true the first time.
+        func insert(_ name: String) -> Bool { names.withLock { $0.insert(name).inserted } }
+        func remove(_ name: String) { _ = names.withLock { $0.remove(name) } }
+        func contains(_ name: String) -> Bool { names.withLock { $0.contains(name) } }
+    }
+
     /// How long a processed file's identity is remembered. 30 days.
     static let ledgerWindow: Duration = .seconds(30 * 86_400)
 
@@ -88,9 +100,11 @@ struct FileProducer: Sendable {
         do {
             let result = try await queue.enqueue(events, idempotencyKey: events.isEmpty ? nil : key, window: Self.ledgerWindow)
             if !result.duplicate { metrics.enqueued.increment(by: events.count) }
-            fileLogger.info(
-                result.duplicate ? "file was already stored before a restart; moving it" : "file stored",
-                [("events", .int(Int64(events.count))), ("badRecords", .int(Int64(badRecords)))])
+            if !(result.duplicate && failedMoves.contains(file.name)) {
+                fileLogger.info(
+                    result.duplicate ? "file was stored before; moving it" : "file stored",
+                    [("events", .int(Int64(events.count))), ("badRecords", .int(Int64(badRecords)))])
+            }
         } catch {
             fileLogger.error("storing the file's events failed; it stays for the next scan", [("error", .string("\(error)"))])
             return false
@@ -102,9 +116,12 @@ struct FileProducer: Sendable {
     private func move(_ file: FolderScanner.Candidate, to destination: FolderScanner.Destination, logger: Logger) -> Bool {
         do {
             _ = try FolderScanner.move(file.path, to: destination, in: settings.path)
+            failedMoves.remove(file.name)
             return true
         } catch {
-            logger.error("moving the file failed", [("error", .string("\(error)"))])
+            if failedMoves.insert(file.name) {
+                logger.error("moving the file failed; retrying on every rescan without logging again", [("error", .string("\(error)"))])
+            }
             return false
         }
     }

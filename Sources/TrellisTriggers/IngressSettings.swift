@@ -3,10 +3,11 @@
 public struct IngressSettings: Sendable, Equatable {
     /// How long one ingress request may run, enqueue included, before the gateway responds 504. Default 10 s.
     public var requestTimeout: Duration = .seconds(10)
-    /// Hosts an `X-Callback-Url` may name, compared after lower-casing. Only IP literals and `localhost`
-    /// can be reached by `CallbackSender`, so other names here are never accepted. Default: `127.0.0.1`,
-    /// `::1`, `localhost`.
-    public var callbackHosts: Set<String> = ["127.0.0.1", "::1", "localhost"]
+    /// The receivers an `X-Callback-Url` may name, as `host:port` (`127.0.0.1:9000`, `[::1]:9000`,
+    /// `localhost:9000`), host lower-cased. Host and port both count: a loopback host alone would let
+    /// any caller make the server POST chosen bytes to every local service. Default: none, so callbacks
+    /// are off until the config's `async.callbackOrigins` lists receivers.
+    public var callbackOrigins: Set<String> = []
     /// How long an `Idempotency-Key` of an async call is remembered. Default 24 h.
     public var asyncIdempotencyWindow: Duration = .seconds(86_400)
     /// The largest async call body, in bytes; larger gets 413. Default 1 MiB.

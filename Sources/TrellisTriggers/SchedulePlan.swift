@@ -52,6 +52,11 @@ public struct SchedulePlan: Sendable {
                     field: "\(path).timeZone",
                     "unknown time zone \"\(settings.timeZone)\": use an IANA name such as UTC or Europe/Berlin")
             }
+            guard expression.nextFire(after: Date(), in: zone) != nil else {
+                throw ConfigError(
+                    field: "\(path).cron",
+                    "\"\(text)\" never fires within \(CronExpression.searchHorizonDays / 365) years; check the day and month fields")
+            }
             timing = .cron(expression, zone)
         case .every(let interval):
             guard interval >= Self.minimumInterval else {

@@ -5,9 +5,12 @@ import TrellisQueue
 /// Turns a schedule into events: one per fire time, with the scheduled time in the event.
 ///
 /// The last fire time is kept in the queue's state (`schedule/<trigger>`), so a restart knows what it
-/// missed and applies the misfire policy. An event's id is derived from the trigger and the fire time,
-/// so a crash between storing the event and the fire time stores the event only once.
+/// missed and applies the misfire policy. Each event is stored under an idempotency key made of the fire
+/// time, so a crash between storing the event and the fire time stores the event only once.
 struct ScheduleProducer: Sendable {
+    /// How long a fire time's key is remembered: 7 days, longer than any restart should take.
+    static let fireKeyWindow: Duration = .seconds(7 * 86_400)
+
     let config: TriggerConfig
     let plan: SchedulePlan
     let settings: ScheduleSettings
@@ -19,7 +22,7 @@ struct ScheduleProducer: Sendable {
     /// Fires until the task is cancelled.
     func run() async {
         do {
-            let stored = try await queue.state("schedule", config.name).flatMap(Double.init)
+            let stored = try await readLastFire()
             let decision = plan.startup(lastFire: stored.map { Date(timeIntervalSince1970: $0) }, now: Date())
             if let missed = decision.fireMissed {
                 logger.info("firing a missed schedule time", [("scheduledTime", .string(Timestamp.rfc3339(missed.timeIntervalSince1970)))])
@@ -35,7 +38,23 @@ struct ScheduleProducer: Sendable {
         } catch is CancellationError {
             return
         } catch {
-            logger.error("schedule stopped after a queue error", [("error", .string("\(error)"))])
+            logger.error("schedule stopped", [("error", .string("\(error)"))])
+        }
+    }
+
+    /// Reads the stored last fire time, retrying a failing queue with growing pauses.
+    private func readLastFire() async throws -> Double? {
+        var pause: Duration = .seconds(1)
+        while true {
+            do {
+                return try await queue.state("schedule", config.name).flatMap(Double.init)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.error("reading the schedule's last fire time failed; retrying", [("error", .string("\(error)"))])
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(60))
+            }
         }
     }
 
@@ -43,23 +62,31 @@ struct ScheduleProducer: Sendable {
         let unix = time.timeIntervalSince1970
         let stamp = Timestamp.rfc3339(unix)
         let event = NewEvent(
-            id: "\(config.name)-\(Int64(unix * 1000))", trigger: config.name, source: "schedule:\(stamp)",
+            trigger: config.name, source: "schedule:\(stamp)",
             attributes: ["scheduledTime": stamp, "contentType": "application/json"], data: settings.data)
+        // Keyed by the fire time within the trigger, so a crash between storing the event and the fire
+        // time stores it once, and no other trigger's ids can collide with it.
+        let key = "fire:\(Int64(unix * 1000))"
         metrics.received.increment()
-        var stored = false
-        for attempt in 1...5 {
+        // A schedule never gives up: a failing queue is retried with growing pauses (up to a minute),
+        // each failure logged, so the fire happens as soon as the queue works again.
+        var pause: Duration = .seconds(1)
+        while true {
             do {
-                let result = try await queue.enqueue([event], idempotencyKey: nil, window: .zero)
-                stored = !result.duplicate
+                let result = try await queue.enqueue([event], idempotencyKey: key, window: Self.fireKeyWindow)
+                if !result.duplicate { metrics.enqueued.increment() }
+                try await queue.setState("schedule", config.name, String(unix))
                 break
+            } catch is CancellationError {
+                throw CancellationError()
             } catch {
-                logger.error("storing a schedule event failed", [("attempt", .int(Int64(attempt))), ("error", .string("\(error)"))])
-                if attempt == 5 { throw error }
-                try await Task.sleep(for: .seconds(1))
+                logger.error("storing a schedule event failed; retrying", [
+                    ("scheduledTime", .string(stamp)), ("retryInSeconds", .double(pause.seconds)), ("error", .string("\(error)")),
+                ])
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(60))
             }
         }
-        if stored { metrics.enqueued.increment() }
-        try await queue.setState("schedule", config.name, String(unix))
         wake()
     }
 }

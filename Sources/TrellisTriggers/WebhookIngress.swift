@@ -143,12 +143,15 @@ public final class WebhookIngress: EventIngress {
         var attributes = ["deliveryId": deliveryID, "remoteAddress": request.clientAddress]
         if let contentType = request.headers["Content-Type"] { attributes["contentType"] = contentType }
         let events = payload.elements.map { element in
-            NewEvent(id: element.id, trigger: name, source: "webhook:\(deliveryID)", attributes: attributes, data: element.data)
+            EventAdmission.Incoming(
+                senderID: element.id,
+                event: NewEvent(trigger: name, source: "webhook:\(deliveryID)", attributes: attributes, data: element.data))
         }
 
         let result: EnqueueResult
         do {
-            result = try await queue.enqueue(events, idempotencyKey: idempotencyKey, window: webhook.idempotencyWindow)
+            result = try await EventAdmission.store(
+                events, requestKey: idempotencyKey, window: webhook.idempotencyWindow, queue: queue)
         } catch {
             metrics.recordEnqueueFailure(trigger: name)
             context.logger.error("enqueue failed", [
@@ -204,7 +207,9 @@ public final class WebhookIngress: EventIngress {
                 message: "\(Self.eventsPrefix)\(name)\(Self.deadLetterSuffix) accepts GET and HEAD, not \(WebhookPayload.quoted(request.method)).",
                 headers: headers)
         }
-        guard settings.deadLetterReaders.contains(request.clientAddress) else {
+        // A dual-stack listener sees an IPv4 client as `::ffff:a.b.c.d`; compare the IPv4 form.
+        let client = request.clientAddress.hasPrefix("::ffff:") ? String(request.clientAddress.dropFirst(7)) : request.clientAddress
+        guard settings.deadLetterReaders.contains(client) else {
             throw HTTPError(
                 403, code: "forbidden",
                 message: "Dead letters may be read only from the addresses configured as dead-letter readers.")

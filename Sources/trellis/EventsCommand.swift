@@ -1,6 +1,7 @@
 import Foundation
 import TrellisCore
 import TrellisQueue
+import TrellisTriggers
 
 enum EventsCommand {
     static let help = """
@@ -40,11 +41,14 @@ enum EventsCommand {
             let (config, queue) = try QueueAccess.open(configOption: parsed.value("--config"))
             try QueueAccess.requireTrigger(trigger, in: config)
             let events = elements.map { element in
-                NewEvent(
-                    id: element["id"]?.stringValue, trigger: trigger, source: "cli",
-                    attributes: ["contentType": "application/json"], data: Array(element.serialized().utf8))
+                EventAdmission.Incoming(
+                    senderID: element["id"]?.stringValue,
+                    event: NewEvent(
+                        trigger: trigger, source: "cli", attributes: ["contentType": "application/json"],
+                        data: Array(element.serialized().utf8)))
             }
-            let result = try await queue.enqueue(events, idempotencyKey: parsed.value("--idempotency-key"), window: .seconds(86_400))
+            let result = try await EventAdmission.store(
+                events, requestKey: parsed.value("--idempotency-key"), window: .seconds(86_400), queue: queue)
             for id in result.ids { print(id) }
             if result.duplicate { Output.standardError("trellis events: duplicate idempotency key; nothing new was stored") }
             return ExitStatus.success

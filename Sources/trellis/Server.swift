@@ -25,8 +25,10 @@ enum Server {
             queue.close()
             return ExitStatus.failure
         }
+        var settings = IngressSettings()
+        settings.callbackOrigins = Set(application.config.callbackOrigins)
         let ingress = WebhookIngress(
-            triggers: triggers.triggers, queue: queue, application: application,
+            triggers: triggers.triggers, queue: queue, application: application, settings: settings,
             batchFunctions: Set(application.batchFunctions.map(\.name)), onAccepted: { triggers.accepted($0, count: $1, stored: $2) })
         let gateway = Gateway(application: application, host: host, port: port, ingress: ingress)
         let boundPort: Int

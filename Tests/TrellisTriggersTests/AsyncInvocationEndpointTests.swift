@@ -7,7 +7,9 @@ import TrellisTriggers
     typealias Fixture = IngressTestFixture
 
     @Test func callAcceptedWithCallID() async throws {
-        let fixture = try Fixture()
+        var settings = IngressSettings()
+        settings.callbackOrigins = ["127.0.0.1:9000"]
+        let fixture = try Fixture(settings: settings)
         let response = try #require(await fixture.send(
             "POST", "/async-function/resize/thumbs/large?w=200",
             headers: [
@@ -84,16 +86,26 @@ import TrellisTriggers
         #expect(response.json?["message"]?.stringValue?.contains("fed by triggers") == true)
     }
 
-    @Test func callbackHostAllowList() async throws {
+    @Test func callbackOriginAllowList() async throws {
         var settings = IngressSettings()
-        settings.callbackHosts = ["10.0.0.1"]
+        settings.callbackOrigins = ["10.0.0.1:8081"]
         let fixture = try Fixture(settings: settings)
         let allowed = try #require(await fixture.send(
             "POST", "/async-function/resize", headers: [("X-Callback-Url", "http://10.0.0.1:8081/cb")]))
         #expect(allowed.status == 202)
+        for refusedURL in ["http://127.0.0.1:8081/cb", "http://10.0.0.1:22/cb", "http://10.0.0.1/cb"] {
+            let refused = try #require(await fixture.send(
+                "POST", "/async-function/resize", headers: [("X-Callback-Url", refusedURL)]))
+            #expect(refused.status == 400, "\(refusedURL)")
+        }
+    }
+
+    @Test func callbacksOffByDefault() async throws {
+        let fixture = try Fixture()
         let refused = try #require(await fixture.send(
-            "POST", "/async-function/resize", headers: [("X-Callback-Url", "http://127.0.0.1:8081/cb")]))
+            "POST", "/async-function/resize", headers: [("X-Callback-Url", "http://127.0.0.1:9000/cb")]))
         #expect(refused.status == 400)
+        #expect(refused.json?["message"]?.stringValue?.contains("async.callbackOrigins") == true)
     }
 
     @Test func queueFailureIs503() async throws {

@@ -34,9 +34,29 @@ import TrellisTriggers
         #expect(response.status == 202)
         let ids = try #require(response.json?["ids"]?.arrayValue).compactMap(\.stringValue)
         #expect(ids.count == 4)
-        #expect(ids.first == "evt_1")
-        let data = try await fixture.leaseAll(trigger: "jobs").map(\.dataText)
-        #expect(data == [#"{"id":"evt_1","n":1}"#, #""two""#, "3", "true"])
+        let stored = try await fixture.leaseAll(trigger: "jobs")
+        #expect(stored.map(\.id) == ids)
+        #expect(stored.map(\.dataText) == [#"{"id":"evt_1","n":1}"#, #""two""#, "3", "true"])
+        #expect(stored.first?.attributes["senderId"] == "evt_1")
+    }
+
+    @Test func senderIDDeduplicatesAfterDelivery() async throws {
+        let fixture = try Fixture()
+        let first = try #require(await fixture.postJobs(#"{"id": "evt_9", "n": 1}"#))
+        let firstID = try #require(first.json?["ids"]?.arrayValue?.first?.stringValue)
+        // Delivered and acknowledged: the event is gone from the queue, its id is still remembered.
+        let leased = try await fixture.leaseAll(trigger: "jobs")
+        try await fixture.queue.ack(leased.map(\.id))
+        let replay = try #require(await fixture.postJobs(#"{"id": "evt_9", "n": 1}"#))
+        #expect(replay.status == 202)
+        #expect(replay.json?["duplicate"] == true)
+        #expect(replay.json?["ids"]?.arrayValue?.first?.stringValue == firstID)
+        #expect(try await fixture.queue.stats(trigger: "jobs").depth == 0)
+        // The same id under another trigger is another event, not a conflict.
+        let other = try #require(await fixture.send(
+            "POST", "/events/limited", headers: [("Content-Type", "application/json")], text: #"{"id": "evt_9"}"#))
+        #expect(other.status == 202)
+        #expect(other.json?["duplicate"] == false)
     }
 
     @Test func githubDeliveryIDIsSource() async throws {
