@@ -12,6 +12,11 @@ enum Heartbeat {
 
     @Sendable static func handle(_ request: Request, _ context: Context) async throws -> Response {
         if request.method == "POST" {
+            // Only the schedule may record ticks: its invocations run as a trigger principal, which
+            // HTTP input cannot produce.
+            guard context.principal?.scheme == "trigger" else {
+                throw HTTPError(403, code: "forbidden", message: "Ticks are recorded by the heartbeat schedule only; use GET.")
+            }
             let source = request.headers["X-Event-Source"]
             ticks.withLock { $0 = ($0.count + 1, source) }
             return .text("tick recorded\n")

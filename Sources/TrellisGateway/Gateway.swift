@@ -82,7 +82,7 @@ public final class Gateway: Sendable {
         thread.name = "trellis-loop-0"
         thread.start()
         application.logger.info("gateway listening", [
-            ("host", .string(host)), ("port", .int(Int64(boundPort))), ("functions", .int(Int64(application.functions.count))),
+            ("host", .string(host)), ("port", .int(Int64(boundPort))), ("functions", .int(Int64(application.functions.count + application.batchFunctions.count))),
             ("blockingThreads", .int(Int64(BlockingPoolExecutor.defaultThreadCount))),
         ])
         return boundPort

@@ -37,7 +37,12 @@ public enum DeadLetterListing {
         } else {
             (data, encoding) = (Data(event.data).base64EncodedString(), "base64")
         }
-        let attributes = event.attributes.sorted { $0.key < $1.key }.map { (key: $0.key, value: JSON.string($0.value)) }
+        // A callback URL's query may hold a token, so the listing shows the URL without it, as logs do.
+        let attributes = event.attributes.sorted { $0.key < $1.key }.map { member -> (key: String, value: JSON) in
+            let value = member.key == AsyncInvocation.Attribute.callbackURL
+                ? String(member.value.prefix { $0 != "?" }) : member.value
+            return (key: member.key, value: JSON.string(value))
+        }
         let attempts = letter.attempts.map { record -> JSON in
             [
                 "attempt": .int(Int64(record.attempt)), "time": .double(record.time), "error": .string(record.error),

@@ -29,7 +29,10 @@ enum ConfigCheckCommand {
         }
         do {
             let application = try ApplicationLoader.load(configPath: path) { _ in MemoryLogSink() }
-            print("config OK: \(path), \(application.functions.count) functions, \(application.batchFunctions.count) batch functions, \(application.config.triggers.count) triggers")
+            func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+            print(
+                "config OK: \(path), \(count(application.functions.count, "function")), "
+                    + "\(count(application.batchFunctions.count, "batch function")), \(count(application.config.triggers.count, "trigger"))")
             return ExitStatus.success
         } catch {
             Output.standardError("trellis config check: \(error)")

@@ -16,7 +16,7 @@ enum DeadLetterCommand {
                     attempt counter; a running server delivers them again.
 
         Options:
-          --limit N       Most dead letters listed, 1 to 10000 (default 100).
+          --limit N       Most dead letters listed, 1 to 1000 (default 100), as over HTTP.
           --json          Print the list as JSON, as GET /events/TRIGGER/dlq does.
           --config PATH   Config file (default: $TRELLIS_CONFIG, else runtime/trellis.json if present).
         """
@@ -37,7 +37,7 @@ enum DeadLetterCommand {
         if action == "show" && ids.count != 1 { return Command.usageError("dlq", "show takes one EVENT_ID") }
         let limit: Int
         do {
-            limit = try parsed.int("--limit", in: 1...10_000) ?? 100
+            limit = try parsed.int("--limit", in: 1...1_000) ?? 100
         } catch {
             return Command.usageError("dlq", error.message)
         }
@@ -66,6 +66,10 @@ enum DeadLetterCommand {
             default:
                 let moved = try await queue.redrive(trigger: trigger, ids: ids.isEmpty ? nil : ids)
                 print("redrove \(moved) event\(moved == 1 ? "" : "s") of \(trigger)")
+                if !ids.isEmpty && moved < ids.count {
+                    Output.standardError("trellis dlq: \(ids.count - moved) of the named ids are not dead letters of \(trigger)")
+                    return ExitStatus.failure
+                }
             }
             return ExitStatus.success
         } catch {

@@ -18,6 +18,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -160,6 +161,9 @@ def main():
           f"{duplicates} duplicates (bound {bound}), {arguments.kills} SIGKILLs")
     for failure in failures:
         print(f"FAILED: {failure}")
+    log.close()
+    if not failures:
+        shutil.rmtree(workdir, ignore_errors=True)
     print(f"crash test: {0 if failures else 1} passed, {1 if failures else 0} failed")
     return 1 if failures else 0
 
