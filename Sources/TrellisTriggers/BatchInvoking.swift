@@ -5,7 +5,7 @@ import TrellisRuntime
 /// event. Implementations never throw: a failure is reported per event in the result.
 public protocol BatchInvoking: Sendable {
     var functionName: String { get }
-    /// The longest one delivery of a batch may take; the queue's lease is longer than this.
+    /// The maximum time one delivery of a batch may take. The queue's lease is longer than this.
     var timeout: Duration { get }
     func invokeBatch(_ batch: Batch, principal: Principal) async -> BatchResult
 }

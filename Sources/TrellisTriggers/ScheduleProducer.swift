@@ -4,8 +4,8 @@ import TrellisQueue
 
 /// Turns a schedule into events: one per fire time, with the scheduled time in the event.
 ///
-/// The last fire time is kept in the queue's state (`schedule/<trigger>`), so a restart knows what it
-/// missed and applies the misfire policy. Each event is stored under an idempotency key made of the fire
+/// The last fire time is kept in the queue's state (`schedule/<trigger>`), so after a restart it can tell
+/// what was missed and applies the misfire policy. Each event is stored under an idempotency key made of the fire
 /// time, so a crash between storing the event and the fire time stores the event only once.
 struct ScheduleProducer: Sendable {
     /// How long a fire time's key is remembered: 7 days, longer than any restart should take.

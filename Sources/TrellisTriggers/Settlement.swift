@@ -1,6 +1,6 @@
 import TrellisCore
 
-/// What happens to each event of a finished batch: acknowledged, retried later, or dead-lettered.
+/// The fate of each event of a finished batch: acknowledged, retried later, or dead-lettered.
 public enum Settlement: Sendable, Equatable {
     case ack
     case retry(after: Duration, error: String)

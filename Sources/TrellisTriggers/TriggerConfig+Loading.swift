@@ -34,7 +34,7 @@ extension TriggerConfig {
 }
 
 extension DecoratorSettings {
-    /// The nested object at `key`, or nil when absent.
+    /// Returns the nested object at `key`, or nil when absent.
     func section(_ key: String) throws(ConfigError) -> DecoratorSettings? {
         guard let value = value(key) else { return nil }
         guard let object = value.objectValue else {
@@ -43,7 +43,7 @@ extension DecoratorSettings {
         return DecoratorSettings(path: field(key), object: object)
     }
 
-    /// A duration in seconds as a `Duration`, rounded to milliseconds.
+    /// Reads a duration given in seconds, rounded to milliseconds.
     func duration(_ key: String, in range: ClosedRange<Double>, default fallback: Duration) throws(ConfigError) -> Duration {
         guard has(key) else { return fallback }
         return .milliseconds(Int64((try double(key, in: range) * 1000).rounded()))

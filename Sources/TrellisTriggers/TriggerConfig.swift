@@ -66,7 +66,7 @@ public struct ScheduleSettings: Sendable, Equatable {
         case every(Duration)
     }
 
-    /// What to do about fire times missed while the process was down.
+    /// The policy for fire times missed while the process was down.
     public enum Misfire: String, Sendable, Equatable {
         /// Fire once at startup for the missed times (one event, carrying the latest missed time).
         case fireOnce
@@ -126,7 +126,7 @@ public struct WebhookSettings: Sendable, Equatable {
     public var idempotencyWindow: Duration = .seconds(86_400)
     /// The largest request body; larger gets 413. Default 1 MiB.
     public var maxBodyBytes = 1024 * 1024
-    /// The most events in one request; more gets 413. Default 1,000.
+    /// The maximum number of events in one request; more gets 413. Default 1,000.
     public var maxEvents = 1000
 
     public init() {}

@@ -165,7 +165,7 @@ public final class TriggerRuntime: Sendable {
         }
     }
 
-    /// The startup table's rows: trigger, kind, target, batch limits, retries.
+    /// Returns the startup table's rows: trigger, kind, target, batch limits, retries.
     public func table() -> [[String]] {
         triggers.filter { AsyncInvocation.function(forTrigger: $0.name) == nil }.map { trigger in
             let kind: String

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Wakes one waiting task early. A signal sent while nobody waits is kept, so the next wait returns at
-/// once; many signals before a wait count as one.
+/// Wakes one waiting task early. A signal sent while no task waits is kept, so the next wait returns
+/// at once. Many signals before a wait count as one.
 final class WakeSignal: Sendable {
     private struct State {
         var pending = false

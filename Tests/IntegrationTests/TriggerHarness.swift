@@ -4,6 +4,7 @@ import TrellisCore
 import TrellisGateway
 import TrellisQueue
 import TrellisRuntime
+import TrellisTestSupport
 import TrellisTriggers
 
 /// A real gateway with triggers, a real SQLite queue in a temporary folder, and test functions that
@@ -11,7 +12,7 @@ import TrellisTriggers
 /// - `collect` (batch): records every event; fails (retryably) the events whose data contains
 ///   `poison` while `poisonFails` is true.
 /// - `limited` (batch): records every event; configs put a rate limit in front of it.
-/// - `record` (ordinary, POST): records the body of every invocation and answers 200.
+/// - `record` (ordinary, POST): records the body of every invocation and returns 200.
 final class TriggerHarness: @unchecked Sendable {
     final class Recorder: Sendable {
         private let events = Mutex<[(function: String, event: Event, at: ContinuousClock.Instant)]>([])
@@ -81,12 +82,7 @@ final class TriggerHarness: @unchecked Sendable {
 
     /// Polls `condition` every 20 ms for at most `seconds`.
     func waitUntil(seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
-        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-        while ContinuousClock.now < end {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
+        await TrellisTestSupport.waitUntil(seconds: seconds, pollMilliseconds: 20, condition)
     }
 
     func metric(_ series: String) -> Double? {

@@ -114,11 +114,6 @@ struct GatewayHarness {
 
     /// Polls `condition` every 10 ms for at most `seconds`; returns whether it became true.
     func waitUntil(seconds: Double = 3, _ condition: () -> Bool) async -> Bool {
-        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-        while ContinuousClock.now < end {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
+        await TrellisTestSupport.waitUntil(seconds: seconds, condition)
     }
 }
