@@ -44,7 +44,11 @@ struct FileProducer: Sendable {
         }
         while !Task.isCancelled {
             do {
-                for candidate in try scanner.scan(now: .now) {
+                let complete = try scanner.scan(now: .now)
+                for name in scanner.invalidNames where failedMoves.insert("invalid-name:" + name) {
+                    logger.warning("file name is not valid UTF-8, so the file is skipped; rename it", [("name", .string(name))])
+                }
+                for candidate in complete {
                     if Task.isCancelled { return }
                     if !(await process(candidate)) { scanner.forget(candidate.name) }
                 }

@@ -52,6 +52,9 @@ public struct FolderScanner: Sendable {
     public let glob: FileGlob
     public let stableFor: Duration
     private var observations: [String: Observation] = [:]
+    /// Names in the folder that are not valid UTF-8, as found by the last scan, with invalid bytes shown
+    /// as U+FFFD. Such a file cannot be opened through its decoded name, so it is skipped; the caller
+    /// reports it so an operator can rename it.
 
     /// Throws `FileGlob.ParseError` when the settings' pattern is invalid.
     public init(settings: FileSettings) throws(FileGlob.ParseError) {
@@ -81,7 +84,10 @@ public struct FolderScanner: Sendable {
     }
 
     /// Scans the folder at monotonic instant `now` and returns the files that became complete, once each.
+    public private(set) var invalidNames: [String] = []
+
     public mutating func scan(now: ContinuousClock.Instant) throws(FileSystemError) -> [Candidate] {
+        invalidNames = try Self.invalidUTF8Names(in: folder)
         let listed = try candidates()
         var complete: [Candidate] = []
         var seen: [String: Observation] = [:]
@@ -101,6 +107,19 @@ public struct FolderScanner: Sendable {
         // Files gone from the folder are forgotten, so a new file under the same name starts over.
         observations = seen
         return complete
+    }
+
+    static func invalidUTF8Names(in folder: String) throws(FileSystemError) -> [String] {
+        guard let directory = opendir(folder) else { throw FileSystemError(operation: "opendir", path: folder, code: errno) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if String(validating: bytes, as: UTF8.self) == nil {
+                names.append(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        return names
     }
 
     /// Drops the observations of `name`, so a later scan may report it again, for example after

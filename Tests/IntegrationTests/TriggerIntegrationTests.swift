@@ -44,6 +44,24 @@ import TrellisTriggers
         harness.removeFolder()
     }
 
+    @Test func fileWithInvalidUTF8NameIsReported() async throws {
+        let harness = try TriggerHarness(config: #"""
+            {"triggers": {"rows": {"kind": "file", "target": "collect", "path": "{folder}/inbox", "stableSeconds": 0.1,
+                                   "rescanSeconds": 0.1}},
+             "queue": {"path": "{folder}/queue.db"}}
+            """#)
+        let path = Array((harness.folder + "/inbox/bad").utf8) + [0xFF, 0xFE] + Array(".csv".utf8) + [0]
+        let descriptor = path.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o644) }
+        }
+        #expect(descriptor >= 0)
+        close(descriptor)
+        #expect(await harness.waitUntil { harness.logs.all.contains { $0.message.contains("not valid UTF-8") } })
+        #expect(harness.logs.all.filter { $0.message.contains("not valid UTF-8") }.count == 1)
+        await harness.stop()
+        harness.removeFolder()
+    }
+
     @Test func scheduleFiresOnInterval() async throws {
         let harness = try TriggerHarness(config: #"""
             {"triggers": {"tick": {"kind": "schedule", "target": "record", "everySeconds": 0.2, "data": {"hello": "tick"}}},
