@@ -3,7 +3,7 @@ memory; writes BENCHMARKS.md and bench/chart.png.
 
 Servers are pinned to CPU 0 and wrk to CPU 1 with taskset when the machine has at least 2 CPUs.
 Every row runs once per round and the rounds interleave the rows, so a noisy neighbour spreads over
-all rows instead of one; the table shows the median over the rounds."""
+all rows instead of one. The table shows the median over the rounds."""
 
 import argparse
 import http.client
@@ -23,7 +23,7 @@ import wrk
 
 # Pause per request on each connection in the half-rate runs, in milliseconds (wrk's delay()).
 PACING_DELAY_MS = 1
-# The most connections a half-rate run may open.
+# The maximum number of connections a half-rate run may open.
 MAX_PACED_CONNECTIONS = 4000
 
 
@@ -68,7 +68,7 @@ def start_servers(running, binary, folder, server_cpu):
 
 
 def max_rate(rows, running, scripts, arguments, wrk_cpu):
-    """Runs every row once per round, interleaved; returns each row's runs."""
+    """Runs every row once per round, interleaved, and returns each row's wrk results."""
     runs = {row.key: [] for row in rows}
     for row in rows:
         wrk.run(url(running, row), scripts[row.key], arguments.connections, 2, wrk_cpu)  # warm-up

@@ -65,7 +65,8 @@ class Server:
 
 
 def nginx_config(folder, port):
-    """One worker, access log off, keep-alive without a request cap, `return 200` with the hello body."""
+    """Returns an nginx config: one worker, access log off, no keep-alive request cap, and `return 200`
+    with the hello body."""
     return f"""
 worker_processes 1;
 daemon off;
@@ -104,7 +105,8 @@ def start_node(folder, cpu):
 
 
 def trellis_config(folder, decorated, max_connections=20000):
-    """A config whose hello has no decorators, or logging + API key + a token bucket that never refuses.
+    """Returns a Trellis config whose hello has no decorators, or logging, an API key and a token bucket
+    that never rejects.
 
     Echo never has decorators. Each connection may carry any number of requests, as with the peers.
     """

@@ -58,7 +58,7 @@ def cold_starts(binary, folder, runs, cpu):
             try:
                 first_ok(port, process, started + START_TIMEOUT)
                 times_ms.append((time.monotonic() - started) * 1000)
-                # A moment for anything the server does just after its first answer.
+                # Half a second for work the server does just after its first response.
                 time.sleep(0.5)
                 idle_kib.append(resident_kib(process.pid))
             finally:
@@ -79,7 +79,7 @@ def raise_descriptor_limit(needed):
 def idle_connections(binary, folder, count, cpu):
     """Opens `count` keep-alive connections, sends one GET on each and reads its response, then
     measures the server's RSS with all of them idle and open."""
-    # The client holds `count` sockets and the server, which inherits this limit, as many again.
+    # The client opens `count` sockets, and the server, which inherits this limit, accepts as many.
     raise_descriptor_limit(count + 1024)
     config_path = servers.write_trellis_config(folder, "idle", decorated=False, max_connections=count + 1000)
     port = servers.free_port()
@@ -88,11 +88,13 @@ def idle_connections(binary, folder, count, cpu):
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
     log.close()
     sockets = []
+
     try:
         servers.wait_for_port(port, process)
         first_ok(port, process, time.monotonic() + START_TIMEOUT)
         time.sleep(0.5)
         before_kib = resident_kib(process.pid)
+
         selector = selectors.DefaultSelector()
         for _ in range(count):
             connection = socket.socket()
@@ -101,6 +103,7 @@ def idle_connections(binary, folder, count, cpu):
             sockets.append(connection)
             selector.register(connection, selectors.EVENT_WRITE)
         answered = exchange(selector, count)
+
         time.sleep(1.0)
         after_kib = resident_kib(process.pid)
         descriptors = open_descriptors(process.pid)

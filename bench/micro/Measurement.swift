@@ -69,7 +69,7 @@ func consume<T>(_ value: T) {
     withExtendedLifetime(value) {}
 }
 
-/// The resident set size of this process in bytes, from `/proc/self/statm` (pages times page size).
+/// Reads the resident set size of this process in bytes from `/proc/self/statm` (pages times page size).
 func residentBytes() -> Int {
     guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
     let fields = text.split(separator: " ")
