@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := libuv1-dev libjansson-dev libssl-dev libsqlite3-dev pkg-confi
 # Run apt-get through sudo unless we are root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build run test crash-test bench-events demo clean
+.PHONY: deps test-deps build run test crash-test bench-events bench bench-deps demo clean
 
 deps:
 	@missing=""; \
@@ -51,6 +51,30 @@ crash-test: build
 bench-events: deps
 	$(SWIFT) build -c release
 	$(PYTHON) Tests/bench/event_throughput.py --binary .build/release/trellis
+
+# Peers and tools `make bench` compares against, from Debian; nodejs only when no node is on PATH.
+BENCH_DEBIAN_PACKAGES := nginx-light wrk
+bench-deps: deps
+	@missing=""; \
+	for package in $(BENCH_DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	done; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	if [ -n "$$missing" ]; then \
+		echo "make bench-deps: installing$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@$(PYTHON) -c 'import matplotlib' 2>/dev/null || { \
+		echo "make bench-deps: installing matplotlib from PyPI"; \
+		$(PYTHON) -m pip install --quiet matplotlib || $(PYTHON) -m pip install --quiet --break-system-packages matplotlib; }
+
+# nginx, Node and Trellis under wrk, microbenchmarks, cold start and memory, release build, about 5
+# minutes; writes BENCHMARKS.md and bench/chart.png. Not part of `make test`. BENCH_ARGS passes
+# options to bench/bench.py (see its --help), for example BENCH_ARGS="--rounds 5".
+bench: bench-deps
+	$(SWIFT) build -c release --product trellis
+	$(SWIFT) build -c release --product trellis-bench
+	$(PYTHON) bench/bench.py $(BENCH_ARGS)
 
 # Fetches vega-datasets from PyPI (once) and drops its seattle-weather.csv into the weather trigger's
 # inbox; with `make run` going, `curl -s localhost:8080/function/weather-report` shows the statistics.

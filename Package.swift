@@ -31,6 +31,10 @@ let package = Package(
         // The user's functions. `trellis` links them in.
         .target(name: "Functions", dependencies: ["TrellisCore", "TrellisDecorators"], path: "functions"),
         .executableTarget(name: "trellis", dependencies: ["TrellisGateway", "TrellisRuntime", "TrellisTriggers", "TrellisQueue", "Functions"]),
+        // Microbenchmarks of the gateway's building blocks; `make bench` runs them.
+        .executableTarget(
+            name: "trellis-bench", dependencies: ["TrellisCore", "TrellisHTTP", "TrellisDecorators", "TrellisRuntime"],
+            path: "bench/micro"),
 
         // A socket client shared by the gateway and integration tests.
         .target(name: "TrellisTestSupport", path: "Tests/TrellisTestSupport"),
