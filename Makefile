@@ -50,7 +50,7 @@ crash-test: build
 # Events per second accepted durably over HTTP and drained by batch invocations, release build.
 bench-events: deps
 	$(SWIFT) build -c release
-	$(PYTHON) Tests/bench/event_throughput.py --binary .build/release/trellis
+	$(PYTHON) bench/event_throughput.py --binary .build/release/trellis
 
 # Peers and tools `make bench` compares against, from Debian; nodejs only when no node is on PATH.
 BENCH_DEBIAN_PACKAGES := nginx-light wrk
