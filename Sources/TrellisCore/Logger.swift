@@ -101,11 +101,13 @@ public enum LogFormat: String, Sendable {
 }
 
 /// Writes each record as one line to a file descriptor with a single `write(2)`, so concurrent lines
-/// never interleave.
+/// never interleave. JSON lines are written by `JSONWriter` into one buffer reused under the lock, so
+/// a line costs no jansson tree and no `String`.
 public final class StreamLogSink: LogSink {
     private let fileDescriptor: Int32
     private let format: LogFormat
-    private let lock = Mutex(())
+    /// Guards the line buffer, which is reused for every JSON line, and keeps lines whole.
+    private let lock = Mutex(JSONWriter(capacity: 1024))
 
     public init(fileDescriptor: Int32 = STDOUT_FILENO, format: LogFormat = .auto) {
         self.fileDescriptor = fileDescriptor
@@ -117,30 +119,79 @@ public final class StreamLogSink: LogSink {
     }
 
     public func write(_ record: LogRecord) {
-        var line = format == .json ? Self.jsonLine(record) : Self.textLine(record)
+        if format == .json {
+            lock.withLock { writer in
+                writer.removeAll()
+                Self.appendJSONLine(record, to: &writer)
+                writer.appendRaw(UInt8(ascii: "\n"))
+                writer.bytes.withUnsafeBytes(writeAll)
+            }
+            return
+        }
+        var line = Self.textLine(record)
         line.append("\n")
         lock.withLock { _ in
-            var line = line
-            line.withUTF8 { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = Glibc.write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 && errno == EINTR { continue }
-                    if written <= 0 { return }
-                    offset += written
-                }
-            }
+            line.withUTF8 { writeAll(UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    /// Writes `bytes` with as many `write(2)` calls as it takes, normally one. Gives up on an error
+    /// other than `EINTR`, because a logger has nowhere to report its own failure.
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
         }
     }
 
     static func jsonLine(_ record: LogRecord) -> String {
-        var members: [(key: String, value: JSON)] = [
-            (key: "time", value: .string(Timestamp.rfc3339(record.time))),
-            (key: "level", value: .string(record.level.name)),
-            (key: "msg", value: .string(record.message)),
-        ]
-        for (key, value) in record.fields { members.append((key: key, value: value)) }
-        return JSON.object(members).serialized()
+        var writer = JSONWriter()
+        appendJSONLine(record, to: &writer)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// Appends the record as one JSON object: `time`, `level`, `msg`, then the fields in order.
+    ///
+    /// A field whose key repeats an earlier key (or `time`, `level`, `msg`) is rare, and jansson's object
+    /// semantics decide it: the later value replaces the earlier one in the earlier position. Such a
+    /// record goes through `JSON.serialized()` so that the output stays the same.
+    static func appendJSONLine(_ record: LogRecord, to writer: inout JSONWriter) {
+        guard !hasRepeatedKey(record.fields) else {
+            var members: [(key: String, value: JSON)] = [
+                (key: "time", value: .string(Timestamp.rfc3339(record.time))),
+                (key: "level", value: .string(record.level.name)),
+                (key: "msg", value: .string(record.message)),
+            ]
+            for (key, value) in record.fields { members.append((key: key, value: value)) }
+            var text = JSON.object(members).serialized()
+            text.withUTF8 { writer.appendRaw(contentsOf: $0) }
+            return
+        }
+        writer.appendRaw("{\"time\":\"")
+        Timestamp.appendRFC3339(record.time, to: &writer)
+        writer.appendRaw("\",\"level\":")
+        writer.append(string: record.level.name)
+        writer.appendRaw(",\"msg\":")
+        writer.append(string: record.message)
+        for (key, value) in record.fields {
+            writer.appendRaw(UInt8(ascii: ","))
+            writer.append(string: key)
+            writer.appendRaw(UInt8(ascii: ":"))
+            writer.append(value)
+        }
+        writer.appendRaw(UInt8(ascii: "}"))
+    }
+
+    private static func hasRepeatedKey(_ fields: [(String, JSON)]) -> Bool {
+        for index in fields.indices {
+            let key = fields[index].0
+            if key == "time" || key == "level" || key == "msg" { return true }
+            for earlier in fields[..<index] where earlier.0 == key { return true }
+        }
+        return false
     }
 
     static func textLine(_ record: LogRecord) -> String {
@@ -209,6 +260,28 @@ public enum Redaction {
 }
 
 public enum Timestamp {
+    /// Appends `rfc3339(unixTime)` without building a `String`.
+    public static func appendRFC3339(_ unixTime: Double, to writer: inout JSONWriter) {
+        var seconds = time_t(unixTime.rounded(.down))
+        let millis = Int((unixTime - Double(seconds)) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        writer.append(unsigned: UInt64(clamping: parts.tm_year + 1900), minimumDigits: 4)
+        writer.appendRaw(UInt8(ascii: "-"))
+        writer.append(unsigned: UInt64(clamping: parts.tm_mon + 1), minimumDigits: 2)
+        writer.appendRaw(UInt8(ascii: "-"))
+        writer.append(unsigned: UInt64(clamping: parts.tm_mday), minimumDigits: 2)
+        writer.appendRaw(UInt8(ascii: "T"))
+        writer.append(unsigned: UInt64(clamping: parts.tm_hour), minimumDigits: 2)
+        writer.appendRaw(UInt8(ascii: ":"))
+        writer.append(unsigned: UInt64(clamping: parts.tm_min), minimumDigits: 2)
+        writer.appendRaw(UInt8(ascii: ":"))
+        writer.append(unsigned: UInt64(clamping: parts.tm_sec), minimumDigits: 2)
+        writer.appendRaw(UInt8(ascii: "."))
+        writer.append(unsigned: UInt64(clamping: millis), minimumDigits: 3)
+        writer.appendRaw(UInt8(ascii: "Z"))
+    }
+
     /// `2026-12-04T19:49:28.123Z` for a Unix time in seconds.
     public static func rfc3339(_ unixTime: Double) -> String {
         var seconds = time_t(unixTime.rounded(.down))

@@ -37,17 +37,21 @@ public enum RequestID {
         let sequence = counter.add(1, ordering: .relaxed).newValue
         var mixed = sequence &* 0x9E37_79B9_7F4A_7C15
         mixed ^= mixed >> 31
-        return hex(prefix) + hex(mixed)
+        // One 32-byte string built in place: no intermediate arrays or strings.
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            writeHex(prefix, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<16]))
+            writeHex(mixed, into: UnsafeMutableBufferPointer(rebasing: buffer[16..<32]))
+            return 32
+        }
     }
 
-    private static func hex(_ value: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes = [UInt8](repeating: 0, count: 16)
+    /// Writes `value` as 16 lower-case hex digits.
+    private static func writeHex(_ value: UInt64, into digits: UnsafeMutableBufferPointer<UInt8>) {
         var value = value
         for index in stride(from: 15, through: 0, by: -1) {
-            bytes[index] = digits[Int(value & 0xF)]
+            let nibble = UInt8(truncatingIfNeeded: value & 0xF)
+            digits[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
             value >>= 4
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
