@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := libuv1-dev libjansson-dev libssl-dev libsqlite3-dev pkg-confi
 # Run apt-get through sudo unless we are root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build run test crash-test bench-events bench bench-deps demo clean
+.PHONY: deps test-deps build run test crash-test bench-events bench bench-deps profile demo clean
 
 deps:
 	@missing=""; \
@@ -75,6 +75,14 @@ bench: bench-deps
 	$(SWIFT) build -c release --product trellis
 	$(SWIFT) build -c release --product trellis-bench
 	$(PYTHON) bench/bench.py $(BENCH_ARGS)
+
+# Instructions and malloc/swift_allocObject calls per request for bare and decorated `hello`, counted by
+# callgrind on a release build (about a minute). PROFILE_REQUESTS sets the requests per run. Needs valgrind;
+# bench/profile/sigsuspend_shim.c explains the LD_PRELOAD shim that Valgrind 3.19 needs for `trellis serve`.
+PROFILE_REQUESTS ?= 10000
+profile: deps
+	$(SWIFT) build -c release --product trellis
+	$(PYTHON) bench/profile/profile.py --binary .build/release/trellis --requests $(PROFILE_REQUESTS)
 
 # Fetches vega-datasets from PyPI (once) and drops its seattle-weather.csv into the weather trigger's
 # inbox; with `make run` going, `curl -s localhost:8080/function/weather-report` shows the statistics.
