@@ -51,11 +51,17 @@ public struct Logger: Sendable {
         return copy
     }
 
+    /// Writes a line with the metadata followed by `fields` when `level` reaches the threshold.
     public func log(_ level: LogLevel, _ message: String, _ fields: [(String, JSON)] = []) {
         guard level >= self.level else { return }
-        var all = metadata.map { ($0.key, JSON.string($0.value)) }
-        all.append(contentsOf: fields)
-        sink.write(LogRecord(level: level, message: message, fields: all))
+        sink.write(level: level, message: message, metadata: metadata, fields: fields)
+    }
+
+    /// Writes the same line as `log(_:_:_:)` with the fields read from `fields`. A sink that writes
+    /// JSON straight into its buffer never builds an array of fields for it.
+    public func log(_ level: LogLevel, _ message: String, fields: some LogFields) {
+        guard level >= self.level else { return }
+        sink.write(level: level, message: message, metadata: metadata, fields: fields)
     }
 
     public func trace(_ message: String, _ fields: [(String, JSON)] = []) { log(.trace, message, fields) }
@@ -88,6 +94,9 @@ public struct LogRecord: Sendable {
 /// Where log lines go. Implementations must be safe to call from any thread.
 public protocol LogSink: Sendable {
     func write(_ record: LogRecord)
+    /// Writes a line whose fields are `metadata` (as strings) followed by `fields`. The default builds
+    /// a `LogRecord` and calls `write(_:)`; `StreamLogSink` writes JSON lines without one.
+    func write(level: LogLevel, message: String, metadata: [(key: String, value: String)], fields: some LogFields)
 }
 
 /// The output format of `StreamLogSink`.
@@ -104,10 +113,10 @@ public enum LogFormat: String, Sendable {
 /// never interleave. JSON lines are written by `JSONWriter` into one buffer reused under the lock, so
 /// a line costs no jansson tree and no `String`.
 public final class StreamLogSink: LogSink {
-    private let fileDescriptor: Int32
-    private let format: LogFormat
+    let fileDescriptor: Int32
+    let format: LogFormat
     /// Guards the line buffer, which is reused for every JSON line, and keeps lines whole.
-    private let lock = Mutex(JSONWriter(capacity: 1024))
+    let lock = Mutex(JSONWriter(capacity: 1024))
 
     public init(fileDescriptor: Int32 = STDOUT_FILENO, format: LogFormat = .auto) {
         self.fileDescriptor = fileDescriptor
@@ -137,7 +146,7 @@ public final class StreamLogSink: LogSink {
 
     /// Writes `bytes` with as many `write(2)` calls as it takes, normally one. Gives up on an error
     /// other than `EINTR`, because a logger has nowhere to report its own failure.
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) {
+    func writeAll(_ bytes: UnsafeRawBufferPointer) {
         var offset = 0
         while offset < bytes.count {
             let written = Glibc.write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -188,10 +197,22 @@ public final class StreamLogSink: LogSink {
     private static func hasRepeatedKey(_ fields: [(String, JSON)]) -> Bool {
         for index in fields.indices {
             let key = fields[index].0
-            if key == "time" || key == "level" || key == "msg" { return true }
-            for earlier in fields[..<index] where earlier.0 == key { return true }
+            if isReservedKey(key) { return true }
+            for earlier in fields[..<index] where keysEqual(earlier.0, key) { return true }
         }
         return false
+    }
+
+    /// True for the keys the sink writes itself.
+    static func isReservedKey(_ key: String) -> Bool {
+        keysEqual(key, "time") || keysEqual(key, "level") || keysEqual(key, "msg")
+    }
+
+    /// String equality with the byte count compared first: most keys differ in length, and that check
+    /// is inlined where `==` on two different strings calls into the standard library.
+    @inline(__always)
+    static func keysEqual(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.count == rhs.utf8.count && lhs == rhs
     }
 
     static func textLine(_ record: LogRecord) -> String {

@@ -45,19 +45,11 @@ public struct LoggingDecorator: Decorator {
         let elapsed = ContinuousClock.now - start
         let (seconds, attoseconds) = elapsed.components
         let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-        var fields: [(String, JSON)] = [
-            ("method", .string(request.method)),
-            ("path", .string(request.path.isEmpty ? "/" : request.path)),
-            ("status", .int(Int64(status))),
-            ("durationMs", .double((milliseconds * 1000).rounded() / 1000)),
-            ("bytesIn", .int(Int64(request.body.count))),
-            ("bytesOut", .int(Int64(bytesOut))),
-            ("client", .string(request.clientAddress)),
-            ("principal", context.principal.map { .string($0.id) } ?? .null),
-            ("rateLimit", context.rateLimitOutcome.map { .string($0.rawValue) } ?? .null),
-        ]
-        if let errorCode { fields.append(("error", .string(errorCode))) }
-        context.logger.log(lineLevel, "invocation", fields)
+        let fields = InvocationLogFields(
+            method: request.method, path: request.path, status: status, durationMilliseconds: milliseconds,
+            bytesIn: request.body.count, bytesOut: bytesOut, client: request.clientAddress, principal: context.principal?.id,
+            rateLimit: context.rateLimitOutcome, errorCode: errorCode)
+        context.logger.log(lineLevel, "invocation", fields: fields)
     }
 }
 

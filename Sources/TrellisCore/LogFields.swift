@@ -1,0 +1,35 @@
+/// The fields of one log line, handed to a `LogSink` one at a time, so that writing a line needs no
+/// array of fields.
+///
+/// `forEachField` must pass the same keys and values in the same order every time it is called,
+/// because a sink may call it twice for one line (once to write, once more to build a `LogRecord`
+/// when a key repeats).
+public protocol LogFields {
+    /// Calls `body` with each field's key and value, in order.
+    func forEachField(_ body: (String, JSON) -> Void)
+}
+
+extension Array: LogFields where Element == (String, JSON) {
+    public func forEachField(_ body: (String, JSON) -> Void) {
+        for (key, value) in self { body(key, value) }
+    }
+}
+
+extension LogRecord {
+    /// A record whose fields are `metadata` (as strings) followed by `fields`, as `Logger` hands it on.
+    public init(time: Double, level: LogLevel, message: String, metadata: [(key: String, value: String)], fields: some LogFields) {
+        var all: [(String, JSON)] = []
+        all.reserveCapacity(metadata.count + 12)
+        for entry in metadata { all.append((entry.key, .string(entry.value))) }
+        fields.forEachField { key, value in all.append((key, value)) }
+        self.init(level: level, message: message, fields: all)
+        self.time = time
+    }
+}
+
+extension LogSink {
+    /// Builds a `LogRecord` from the parts and passes it to `write(_:)`.
+    public func write(level: LogLevel, message: String, metadata: [(key: String, value: String)], fields: some LogFields) {
+        write(LogRecord(time: LogRecord.unixTimeNow(), level: level, message: message, metadata: metadata, fields: fields))
+    }
+}
