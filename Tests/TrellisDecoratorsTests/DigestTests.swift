@@ -12,6 +12,16 @@ import TrellisDecorators
         #expect(Digest.hex(Digest.sha256(input)) == expected)
     }
 
+    @Test func sha256SameForEveryCollection() {
+        let text = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+        let expected = Digest.sha256(text)
+        #expect(Digest.sha256(Array(text.utf8)) == expected)
+        #expect(Digest.sha256(text.utf8) == expected)
+        // A lazy map has no contiguous storage, so it takes the copying path.
+        #expect(Digest.sha256(text.utf8.lazy.map { $0 }) == expected)
+        #expect(Digest.sha256(Array(text.utf8)[...]) == expected)
+    }
+
     // RFC 4231, test cases 1 and 2.
     @Test func hmacSHA256KnownVectors() {
         let key1 = [UInt8](repeating: 0x0b, count: 20)
