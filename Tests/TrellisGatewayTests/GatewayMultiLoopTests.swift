@@ -188,7 +188,11 @@ import TrellisTestSupport
     static func listeningSocketCount(port: Int) throws -> Int {
         var count = 0
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            // Read to the end: a procfs file reports size 0, and the table spans many pages when the
+            // other tests hold many sockets.
+            guard let handle = FileHandle(forReadingAtPath: table) else { continue }
+            defer { try? handle.close() }
+            let text = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
                 guard fields.count > 3, let colon = fields[1].lastIndex(of: ":") else { continue }
