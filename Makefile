@@ -52,6 +52,13 @@ bench-events: deps
 	$(SWIFT) build -c release
 	$(PYTHON) Tests/bench/event_throughput.py --binary .build/release/trellis
 
+# Requests per second of `hello` (no decorators) with 1 and 2 event loops, release build, 3 interleaved
+# rounds of wrk; see Tests/bench/loop_scaling.sh for CPU pinning (WRK_CPUS, SERVER_CPUS).
+.PHONY: bench-loops
+bench-loops: deps
+	$(SWIFT) build -c release
+	Tests/bench/loop_scaling.sh .build/release/trellis
+
 # Fetches vega-datasets from PyPI (once) and drops its seattle-weather.csv into the weather trigger's
 # inbox; with `make run` going, `curl -s localhost:8080/function/weather-report` shows the statistics.
 DEMO := runtime/data/demo

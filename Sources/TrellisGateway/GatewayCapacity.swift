@@ -5,8 +5,8 @@ import TrellisRuntime
 /// buffered request body bytes (`maxBufferedBodyBytes`). Both limits hold for the whole gateway, not
 /// per loop, so the configured numbers mean the same with 1 or 64 loops.
 ///
-/// Thread safety: every method may be called from any loop thread. Each uses atomics only, so a loop
-/// never waits on another.
+/// Thread safety: every method may be called from any loop thread. The methods take no lock: a
+/// reservation is a compare-and-exchange loop on one atomic counter.
 final class GatewayCapacity: Sendable {
     private let maxConnections: Int
     private let maxBufferedBodyBytes: Int

@@ -98,7 +98,7 @@ import TrellisTestSupport
 
     @Test func connectionLimitHoldsOverAllLoops() async throws {
         let harness = try GatewayHarness.start(eventLoops: 2) { $0.maxConnections = 2 }
-        let kept = [try harness.connect(), try harness.connect()]
+        let heldOpen = [try harness.connect(), try harness.connect()]
         #expect(await harness.waitUntil { harness.metric("trellis_open_connections") == 2 })
         // With a per-loop count, some of these would land on a loop holding fewer than 2 and stay open.
         let extraCount = 8
@@ -108,7 +108,7 @@ import TrellisTestSupport
         }
         #expect(harness.metric("trellis_connections_rejected_total") == extraCount)
         #expect(harness.metric("trellis_open_connections") == 2)
-        _ = kept
+        _ = heldOpen
         await harness.stop()
     }
 
