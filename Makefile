@@ -84,6 +84,13 @@ profile: deps
 	$(SWIFT) build -c release --product trellis
 	$(PYTHON) bench/profile/profile.py --binary .build/release/trellis --requests $(PROFILE_REQUESTS)
 
+# Requests per second of `hello` (no decorators) with 1 and 2 event loops, release build, 3 interleaved
+# rounds of wrk; see bench/loop_scaling.sh for CPU pinning (WRK_CPUS, SERVER_CPUS).
+.PHONY: bench-loops
+bench-loops: deps
+	$(SWIFT) build -c release
+	bench/loop_scaling.sh .build/release/trellis
+
 # Fetches vega-datasets from PyPI (once) and drops its seattle-weather.csv into the weather trigger's
 # inbox; with `make run` going, `curl -s localhost:8080/function/weather-report` shows the statistics.
 DEMO := runtime/data/demo

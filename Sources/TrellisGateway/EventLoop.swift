@@ -5,12 +5,15 @@ import TrellisHTTP
 import TrellisRuntime
 import TrellisTriggers
 
-/// One libuv loop with its thread, listener and connections.
+/// One libuv loop with its thread, listening socket and connections. A gateway runs
+/// `server.eventLoops` of them side by side, each with its own `SO_REUSEPORT` socket on the same port.
 ///
 /// Confinement: after `run()` starts, every member not marked otherwise is read and written on the loop
 /// thread only; other threads reach the loop through `executor.runOnLoop`. Before that, `init` and
 /// `listen` run on the thread that calls `Gateway.start()`, which hands the loop over by starting the
-/// thread. Nothing here is process-wide, so a gateway can later run several loops side by side.
+/// thread. What the loops share is thread-safe: `capacity` and `metrics` (atomics), the application,
+/// the blocking pool and the decorators' state (a rate limit's `KeyedBuckets` is one mutex-protected
+/// table for all loops, so a limit counts requests over every loop exactly).
 ///
 /// Ownership: every handle's `data` (and `loop.data`) contains an unretained pointer to this object. The
 /// thread's closure keeps the loop alive until `uv_run` returned, which happens only after every handle
@@ -33,6 +36,12 @@ final class EventLoop: @unchecked Sendable {
     let router: Router
     let responder: BuiltinResponder
     let metrics: GatewayMetrics
+    /// The gateway-wide connection and body budgets, shared with the other loops.
+    let capacity: GatewayCapacity
+    /// The loop's position in the gateway, from 0; it names the thread and labels per-loop metrics.
+    let index: Int
+    /// Connections this loop accepted, as `trellis_loop_connections_total{loop="<index>"}`.
+    let acceptedConnections: Counter
     let logger: Logger
     let readBuffer: UnsafeMutableRawPointer
     /// Set once the loop thread finished and the loop is closed. Safe from any thread.
@@ -49,8 +58,8 @@ final class EventLoop: @unchecked Sendable {
     private var signalHandles: [UnsafeMutablePointer<uv_signal_t>] = []
 
     init(
-        application: Application, limits: ServerLimits, blockingPool: BlockingPoolExecutor, metrics: GatewayMetrics,
-        ingress: (any EventIngress)? = nil
+        index: Int, application: Application, limits: ServerLimits, capacity: GatewayCapacity,
+        blockingPool: BlockingPoolExecutor, metrics: GatewayMetrics, ingress: (any EventIngress)? = nil
     ) throws(GatewayError) {
         loop = .allocate(capacity: 1)
         let status = uv_loop_init(loop)
@@ -71,6 +80,9 @@ final class EventLoop: @unchecked Sendable {
         router = Router(application: application, ingress: ingress)
         responder = BuiltinResponder(application: application)
         self.metrics = metrics
+        self.capacity = capacity
+        self.index = index
+        acceptedConnections = metrics.loopConnections(index)
         logger = application.logger
         readBuffer = .allocate(byteCount: Self.readBufferBytes, alignment: 16)
         loop.pointee.data = Unmanaged.passUnretained(self).toOpaque()
@@ -95,66 +107,27 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: Listening
 
-    /// Binds `host` (an IPv4 or IPv6 literal) and `port` and starts listening. Returns the bound port,
-    /// which differs from `port` when that is 0. Runs before the loop thread starts.
-    func listen(host: String, port: Int) throws(GatewayError) -> Int {
-        guard (0...65_535).contains(port) else {
-            throw GatewayError(code: "invalid_port", message: "Port \(port) is out of range; use 0 to 65535.")
-        }
-        var storage = sockaddr_storage()
-        let parsed = withUnsafeMutableBytes(of: &storage) { raw -> Bool in
-            let ipv4 = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in.self)
-            if uv_ip4_addr(host, Int32(port), ipv4) == 0 { return true }
-            let ipv6 = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self)
-            return uv_ip6_addr(host, Int32(port), ipv6) == 0
-        }
-        guard parsed else {
-            throw GatewayError(
-                code: "invalid_host",
-                message: "Host \"\(host)\" is not an IPv4 or IPv6 address; use for example 127.0.0.1, 0.0.0.0 or ::.")
-        }
-
+    /// Takes over `descriptor`, a socket already bound and listening (see `ListeningSocketGroup`), and
+    /// starts accepting on it once the loop runs. Closes the descriptor when it throws. Runs before the
+    /// loop thread starts.
+    func listen(socket descriptor: Int32) throws(GatewayError) {
         let handle = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
         uv_tcp_init(loop, handle)
         handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         listener = handle
-        let bindStatus = withUnsafePointer(to: &storage) {
-            uv_tcp_bind(handle, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self), 0)
+        let openStatus = uv_tcp_open(handle, descriptor)
+        guard openStatus == 0 else {
+            Glibc.close(descriptor)
+            throw GatewayError(code: "listen_failed", message: "Could not hand the listening socket to libuv: \(GatewayError.describe(openStatus)).")
         }
-        guard bindStatus == 0 else {
-            throw GatewayError(code: "bind_failed", message: "Could not bind \(host) port \(port): \(GatewayError.describe(bindStatus)).")
-        }
+        // The socket listens already; `uv_listen` calls listen(2) again, which only resets the backlog, and
+        // starts watching the socket.
         let listenStatus = uv_listen(UnsafeMutablePointer<uv_stream_t>(OpaquePointer(handle)), Self.listenBacklog) { server, status in
             guard let data = server?.pointee.data else { return }
             Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().acceptConnection(status: status)
         }
-        // libuv reports an address in use at `uv_listen`, not at `uv_tcp_bind` (it defers bind errors).
-        guard listenStatus != UV_EADDRINUSE.rawValue else {
-            throw GatewayError(
-                code: "bind_failed",
-                message: "Could not bind \(host) port \(port): \(GatewayError.describe(listenStatus)). "
-                    + "Stop the other server, or choose another port with --port N or PORT=N (0 picks a free port).")
-        }
         guard listenStatus == 0 else {
-            throw GatewayError(code: "listen_failed", message: "Could not listen on \(host) port \(port): \(GatewayError.describe(listenStatus)).")
-        }
-        return Self.boundPort(of: handle) ?? port
-    }
-
-    private static func boundPort(of handle: UnsafeMutablePointer<uv_tcp_t>) -> Int? {
-        var storage = sockaddr_storage()
-        var length = Int32(MemoryLayout<sockaddr_storage>.size)
-        let status = withUnsafeMutablePointer(to: &storage) {
-            uv_tcp_getsockname(handle, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &length)
-        }
-        guard status == 0 else { return nil }
-        let family = Int32(storage.ss_family)
-        return withUnsafeBytes(of: &storage) { raw -> Int? in
-            switch family {
-            case AF_INET: return Int(UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port))
-            case AF_INET6: return Int(UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port))
-            default: return nil
-            }
+            throw GatewayError(code: "listen_failed", message: "Could not listen: \(GatewayError.describe(listenStatus)).")
         }
     }
 
@@ -172,7 +145,8 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         metrics.connectionsTotal.increment()
-        guard connections.count < limits.maxConnections, !draining else {
+        acceptedConnections.increment()
+        guard !draining, capacity.admitConnection() else {
             metrics.connectionsRejected.increment()
             if !draining { logWarning("connection limit reached; closing new connections", ("maxConnections", .int(Int64(limits.maxConnections)))) }
             connection.close()
@@ -183,25 +157,24 @@ final class EventLoop: @unchecked Sendable {
         connection.start()
     }
 
-    /// Called by a connection when it starts closing.
-    /// Request body bytes held by this loop's connections; see `ServerLimits.maxBufferedBodyBytes`.
-    private(set) var bufferedBodyBytes = 0
-
-    /// Takes `count` bytes of the loop's body budget, or returns false when that would exceed it.
+    /// Takes `count` bytes of the gateway-wide body budget (`ServerLimits.maxBufferedBodyBytes`, over
+    /// all loops), or returns false when that would exceed it.
     func reserveBodyBytes(_ count: Int) -> Bool {
-        guard count <= limits.maxBufferedBodyBytes - bufferedBodyBytes else { return false }
-        bufferedBodyBytes += count
+        guard capacity.reserveBodyBytes(count) else { return false }
         metrics.bufferedBodyBytes.increment(by: count)
         return true
     }
 
     func releaseBodyBytes(_ count: Int) {
-        bufferedBodyBytes -= count
+        guard count > 0 else { return }
+        capacity.releaseBodyBytes(count)
         metrics.bufferedBodyBytes.decrement(by: count)
     }
 
+    /// Called by a connection when it starts closing.
     func connectionClosed(_ connection: Connection) {
         guard connections.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
+        capacity.connectionClosed()
         metrics.openConnections.decrement()
         if draining && connections.isEmpty { finishStop() }
     }
@@ -274,6 +247,7 @@ final class EventLoop: @unchecked Sendable {
             uv_close(UnsafeMutablePointer<uv_handle_t>(OpaquePointer(handle))) { UnsafeMutableRawPointer($0)?.deallocate() }
         }
         signalHandles = []
+        signalCallback = nil
         executor.close()
     }
 
@@ -283,25 +257,25 @@ final class EventLoop: @unchecked Sendable {
         self.listener = nil
     }
 
-    /// Starts a graceful stop with `grace` on SIGTERM or SIGINT.
-    func installSignalHandlers(grace: Duration) {
+    /// Calls `onSignal` with the signal number on this loop's thread when SIGTERM or SIGINT arrives.
+    /// libuv delivers a signal to the handles of every loop, so each loop of a gateway installs its
+    /// own; the handles stay until the loop stops, which keeps the signals caught while any loop drains.
+    func installSignalHandlers(_ onSignal: @escaping @Sendable (Int32) -> Void) {
         guard !stopping else { return }
+        signalCallback = onSignal
         for signal in [SIGTERM, SIGINT] {
             let handle = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
             uv_signal_init(loop, handle)
             handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
             uv_signal_start(handle, { handle, number in
                 guard let data = handle?.pointee.data else { return }
-                let eventLoop = Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue()
-                eventLoop.logger.info("signal received; stopping", [("signal", .int(Int64(number)))])
-                eventLoop.beginDrain(grace: eventLoop.signalGrace)
+                Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().signalCallback?(number)
             }, signal)
             signalHandles.append(handle)
         }
-        signalGrace = grace
     }
 
-    private var signalGrace: Duration = .seconds(10)
+    private var signalCallback: (@Sendable (Int32) -> Void)?
 
     // MARK: Logging
 

@@ -2,7 +2,8 @@ import CUV
 
 /// The error `Gateway.start()` throws.
 public struct GatewayError: Error, Sendable, CustomStringConvertible {
-    /// A stable name: `invalid_host`, `bind_failed`, `listen_failed`, `loop_failed` or `already_started`.
+    /// A stable name: `invalid_host`, `invalid_port`,
+    /// `invalid_event_loops`, `bind_failed`, `listen_failed`, `loop_failed` or `already_started`.
     public var code: String
     public var message: String
 

@@ -30,6 +30,14 @@ final class GatewayMetrics: Sendable {
         builtinRequests = counters
     }
 
+    /// The counter of connections accepted by the loop at `index`. Operators see from it how evenly
+    /// the kernel spreads connections over the loops' `SO_REUSEPORT` sockets.
+    func loopConnections(_ index: Int) -> Counter {
+        registry.counter(
+            "trellis_loop_connections_total", help: "Client connections accepted, by event loop.",
+            labels: ["loop": String(index)])
+    }
+
     func recordBuiltinRequest(_ endpoint: BuiltinEndpoint) {
         builtinRequests[endpoint]?.increment()
     }

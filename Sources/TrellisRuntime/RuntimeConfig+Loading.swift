@@ -128,6 +128,7 @@ extension ServerSettings {
         }
         port = try settings.int("port", in: 0...65_535, default: port)
         shutdownGraceSeconds = try settings.double("shutdownGraceSeconds", in: 0...3600, default: shutdownGraceSeconds)
+        eventLoops = try settings.int("eventLoops", in: Self.eventLoopRange, default: eventLoops)
         if let section = try settings.objectSection("limits") { limits = try ServerLimits(section) }
         try settings.finish()
     }

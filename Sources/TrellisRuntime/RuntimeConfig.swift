@@ -1,3 +1,4 @@
+import Glibc
 import TrellisCore
 
 /// The runtime config (`runtime/trellis.json`): server settings, logging, chains and per-function
@@ -29,9 +30,22 @@ public struct ServerSettings: Sendable, Equatable {
     public var port = 8080
     /// How long SIGTERM or SIGINT waits for in-flight requests before exiting. Default 10 s.
     public var shutdownGraceSeconds: Double = 10
+    /// Event loops the gateway runs, each on its own thread with its own listening socket on the port.
+    /// Default `defaultEventLoops` (the online CPU count); range `eventLoopRange`.
+    public var eventLoops = ServerSettings.defaultEventLoops
     public var limits = ServerLimits()
 
     public init() {}
+
+    /// The allowed event loop counts, 1 to 64. Loops beyond the CPU count only add context switches.
+    public static let eventLoopRange = 1...64
+
+    /// The number of online CPUs, `sysconf(_SC_NPROCESSORS_ONLN)`, clamped to `eventLoopRange`; 1 when
+    /// the count is unavailable.
+    public static var defaultEventLoops: Int {
+        let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return min(max(online, eventLoopRange.lowerBound), eventLoopRange.upperBound)
+    }
 }
 
 /// Connection and request limits. Defaults follow common gateway practice.
@@ -52,10 +66,10 @@ public struct ServerLimits: Sendable, Equatable {
     public var idleTimeoutSeconds: Double = 60
     /// Requests served on one connection before it is closed (`Connection: close`). Default 1000.
     public var requestsPerConnection = 1000
-    /// Connections open at once; more are accepted and closed at once. Default 10,000.
+    /// Connections open at once over all event loops; more are accepted and closed at once. Default 10,000.
     public var maxConnections = 10_000
-    /// Request body bytes one event loop holds at once, over all its connections, from the first body
-    /// byte until the response is written. A request that would go over gets 503 with `Retry-After: 1`.
+    /// Request body bytes the gateway holds at once, over all its event loops and connections, from the
+    /// first body byte until the response is written. A request that would go over gets 503 with `Retry-After: 1`.
     /// It bounds memory: without it, `maxConnections` clients each sending `bodyBytes` slowly could
     /// make the server hold 10 GiB. Default 256 MiB; must be at least `bodyBytes`.
     public var maxBufferedBodyBytes = 256 * 1024 * 1024

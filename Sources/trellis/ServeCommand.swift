@@ -4,7 +4,7 @@ import TrellisRuntime
 
 enum ServeCommand {
     static let help = """
-        Usage: trellis serve [--config PATH] [--host H] [--port N]
+        Usage: trellis serve [--config PATH] [--host H] [--port N] [--loops N]
 
         Serves the registered functions over HTTP/1.1 until SIGTERM or SIGINT, then stops accepting,
         lets in-flight requests finish within server.shutdownGraceSeconds and exits 0.
@@ -13,11 +13,13 @@ enum ServeCommand {
           --config PATH   Config file (default: $TRELLIS_CONFIG, else runtime/trellis.json if present).
           --host H        Address to listen on (overrides server.host; default 127.0.0.1).
           --port N        TCP port, 0 for any free port (overrides $PORT and server.port; default 8080).
+          --loops N       Event loops, each a thread with its own listening socket, 1 to 64 (overrides
+                          server.eventLoops; default: the number of CPUs).
         """
 
     static func run(_ arguments: [String]) async -> Int32 {
         let parsed: Arguments
-        switch Command.parse(arguments, name: "serve", help: help, options: ["--config", "--host", "--port"]) {
+        switch Command.parse(arguments, name: "serve", help: help, options: ["--config", "--host", "--port", "--loops"]) {
         case .success(let value): parsed = value
         case .failure(let exit): return exit.status
         }
@@ -25,8 +27,10 @@ enum ServeCommand {
             return Command.usageError("serve", "unexpected argument \"\(parsed.positional[0])\"")
         }
         let port: Int?
+        let eventLoops: Int?
         do {
             port = try parsed.int("--port", in: 0...65_535)
+            eventLoops = try parsed.int("--loops", in: ServerSettings.eventLoopRange)
         } catch {
             return Command.usageError("serve", error.message)
         }
@@ -46,6 +50,6 @@ enum ServeCommand {
             Output.standardError("trellis serve: \(error)")
             return ExitStatus.failure
         }
-        return await Server.serve(application, host: parsed.value("--host"), port: port ?? environmentPort)
+        return await Server.serve(application, host: parsed.value("--host"), port: port ?? environmentPort, eventLoops: eventLoops)
     }
 }

@@ -8,7 +8,7 @@ enum Server {
     /// Opens the event queue, starts the triggers and the gateway, prints the startup tables and URL,
     /// and blocks until SIGTERM or SIGINT. The gateway drains first, then the triggers' in-flight
     /// batches finish within the same grace period, then the queue closes.
-    static func serve(_ application: Application, host: String?, port: Int?) async -> Int32 {
+    static func serve(_ application: Application, host: String?, port: Int?, eventLoops: Int?) async -> Int32 {
         let queue: SQLiteEventQueue
         let triggers: TriggerRuntime
         do {
@@ -30,7 +30,7 @@ enum Server {
         let ingress = WebhookIngress(
             triggers: triggers.triggers, queue: queue, application: application, settings: settings,
             batchFunctions: Set(application.batchFunctions.map(\.name)), onAccepted: { triggers.accepted($0, count: $1, stored: $2) })
-        let gateway = Gateway(application: application, host: host, port: port, ingress: ingress)
+        let gateway = Gateway(application: application, host: host, port: port, eventLoops: eventLoops, ingress: ingress)
         let boundPort: Int
         do {
             boundPort = try gateway.start()

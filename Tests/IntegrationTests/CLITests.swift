@@ -13,7 +13,7 @@ import Testing
 
     @Test(arguments: [
         ["bogus"], [], ["serve", "--bogus"], ["invoke"], ["invoke", "hello", "--method"], ["functions", "extra"],
-        ["config"], ["serve", "--port", "99999"], ["invoke", "hello", "--header", "no-colon"],
+        ["config"], ["serve", "--port", "99999"], ["serve", "--loops", "0"], ["invoke", "hello", "--header", "no-colon"],
     ])
     func usageErrorsExitWithTwo(arguments: [String]) async throws {
         let result = try await ProcessRunner.run(arguments)

@@ -101,6 +101,26 @@ import TrellisCore
         #expect(output.contains("logging > rateLimit(client)"))
     }
 
+    @Test func loopsFlagSpreadsAndStopsOnce() async throws {
+        let server = try await offPool { try Server(arguments: ["--loops", "2"]) }
+        // 24 connections land on one loop only with a chance of 2^-23.
+        for _ in 0..<24 {
+            #expect(try await TestClient.request(port: server.port, "GET", "/healthz").status == 200)
+        }
+        let metrics = try await TestClient.request(port: server.port, "GET", "/metrics").text
+        for loop in 0..<2 {
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("trellis_loop_connections_total{loop=\"\(loop)\"} ") }
+            let count = line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+            #expect(count > 0, "loop \(loop): \(line ?? "no series")")
+        }
+        let (status, output) = try await offPool { server.terminate() }
+        #expect(status == 0)
+        // Both loops catch SIGTERM; the stop starts once and every loop drains.
+        #expect(output.components(separatedBy: "signal received; stopping").count == 2)
+        #expect(output.components(separatedBy: "gateway draining").count == 3)
+        #expect(output.contains("gateway stopped"))
+    }
+
     @Test func portFlagWinsOverEnvironment() async throws {
         // --port 0 (set by Server) wins over PORT, so the server still starts on a free port.
         let server = try await offPool { try Server(environment: ["PORT": "1"]) }

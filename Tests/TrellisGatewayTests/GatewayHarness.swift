@@ -18,10 +18,15 @@ struct GatewayHarness {
     /// A latch a test opens to let `held` invocations finish.
     final class Gate: Sendable {
         private let isOpen = Atomic<Bool>(false)
+        private let arrivals = Atomic<Int>(0)
         func open() { isOpen.store(true, ordering: .relaxed) }
+
+        /// Calls of `wait()` so far, so a test can tell when its requests are all in flight.
+        var waiters: Int { arrivals.load(ordering: .relaxed) }
 
         /// Waits until the gate opens, for at most 10 s.
         func wait() async throws {
+            arrivals.add(1, ordering: .relaxed)
             let end = ContinuousClock.now + .seconds(10)
             while !isOpen.load(ordering: .relaxed) && ContinuousClock.now < end {
                 try await Task.sleep(for: .milliseconds(5))
@@ -44,9 +49,11 @@ struct GatewayHarness {
     /// - `slow`: sleeps 0.3 s.
     /// - `hang`: sleeps 10 s (cancellable) under a 20 s timeout.
     /// - `held`: waits until the test opens `gate` (at most 10 s), then 200 `held`.
-    /// `ingress` is handed to the gateway as its event ingress.
+    /// `ingress` is handed to the gateway as its event ingress. `eventLoops` nil keeps the config default
+    /// (one loop per CPU); `host` is the address to listen on.
     static func start(
-        ingress: (any EventIngress)? = nil, _ configure: (inout ServerLimits) -> Void = { _ in }
+        eventLoops: Int? = nil, host: String = "127.0.0.1", ingress: (any EventIngress)? = nil,
+        _ configure: (inout ServerLimits) -> Void = { _ in }
     ) throws -> GatewayHarness {
         let registry = FunctionRegistry()
         registry.register("hello") { _, _ in Response.text("hello") }
@@ -85,13 +92,13 @@ struct GatewayHarness {
         }
 
         var config = RuntimeConfig()
-        config.server.host = "127.0.0.1"
+        config.server.host = host
         config.server.port = 0
         config.server.shutdownGraceSeconds = 2
         configure(&config.server.limits)
         let logs = MemoryLogSink()
         let application = try Application.build(registry: registry, config: config, logSink: logs)
-        let gateway = Gateway(application: application, ingress: ingress)
+        let gateway = Gateway(application: application, eventLoops: eventLoops, ingress: ingress)
         let port = try gateway.start()
         return GatewayHarness(gateway: gateway, port: port, application: application, logs: logs, gate: gate)
     }

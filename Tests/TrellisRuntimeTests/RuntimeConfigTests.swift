@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 import TrellisCore
 import TrellisRuntime
@@ -64,6 +65,8 @@ import TrellisRuntime
         (#"{"functions": {"f": {"owner": 3}}}"#, "functions.f.owner"),
         (#"{"functions": {"f": []}}"#, "functions.f"),
         (#"{"server": {"limits": {"bodyBytes": 4096, "maxBufferedBodyBytes": 2048}}}"#, "server.limits.maxBufferedBodyBytes"),
+        (#"{"server": {"eventLoops": 0}}"#, "server.eventLoops"),
+        (#"{"server": {"eventLoops": 65}}"#, "server.eventLoops"),
     ])
     func invalidSettingNamesField(text: String, field: String) {
         do {
@@ -72,6 +75,12 @@ import TrellisRuntime
         } catch {
             #expect(error.field == field, "\(error)")
         }
+    }
+
+    @Test func eventLoopsReadAndDefaulted() throws {
+        #expect(try parse(#"{"server": {"eventLoops": 3}}"#).server.eventLoops == 3)
+        let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #expect(try parse("{}").server.eventLoops == min(max(online, 1), 64))
     }
 
     @Test func invalidJSONGivesPosition() {
