@@ -72,14 +72,27 @@ struct ProcessRunner {
     }
 }
 
-/// Reads a file handle to its end on a background thread.
+/// Reads a file handle to its end on a background thread, with `read(2)` directly: Foundation's
+/// `readDataToEndOfFile` traps when a read is interrupted by a signal (EINTR), which a child process's
+/// SIGCHLD can cause.
 final class ReadAll: @unchecked Sendable {
     private var data = Data()
     private let done = DispatchSemaphore(value: 0)
 
     init(_ handle: FileHandle) {
+        let descriptor = handle.fileDescriptor
         Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    data.append(contentsOf: chunk[0..<count])
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
             done.signal()
         }
     }

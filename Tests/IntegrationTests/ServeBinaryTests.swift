@@ -44,9 +44,12 @@ import TrellisCore
                 if let line = buffered.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
                 var poller = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
                 guard poll(&poller, 1, 100) > 0 else { continue }
-                let data = handle.availableData
-                if data.isEmpty { break }
-                buffered += String(decoding: data, as: UTF8.self)
+                // read(2) directly: FileHandle.availableData traps on EINTR.
+                var chunk = [UInt8](repeating: 0, count: 65_536)
+                let count = chunk.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                buffered += String(decoding: chunk[0..<count], as: UTF8.self)
             }
             throw TestClientError.system("no line containing \"\(text)\" within \(timeout); output: \(buffered)")
         }
