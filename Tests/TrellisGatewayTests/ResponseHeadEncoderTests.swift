@@ -44,6 +44,16 @@ import TrellisCore
         #expect(text.contains("X-Good: fine\r\n"))
     }
 
+    /// Every `tchar` symbol of RFC 9110 section 5.6.2 passes; the other printable symbols do not.
+    @Test(arguments: [
+        ("X!#$%&'*+-.^_`|~", true), ("Az09", true), ("X@", false), ("X(", false), ("X)", false), ("X,", false),
+        ("X/", false), ("X:", false), ("X;", false), ("X<", false), ("X=", false), ("X>", false), ("X?", false),
+        ("X[", false), ("X\\", false), ("X]", false), ("X{", false), ("X}", false), ("X\"", false), ("", false),
+    ])
+    func fieldNameMustBeToken(name: String, forwardable: Bool) {
+        #expect(ResponseHeadEncoder.isForwardable(name: name, value: "v") == forwardable)
+    }
+
     @Test(arguments: [(204, false), (304, false), (100, false), (200, true), (404, true), (503, true)])
     func contentLengthPresence(status: Int, present: Bool) {
         #expect(encode(status: status).contains("Content-Length:") == present)
