@@ -11,6 +11,11 @@ public struct Headers: Sendable, Equatable, Sequence {
         self.fields = fields.map { (name: $0.0, value: $0.1) }
     }
 
+    /// Takes `fields` as they are, sharing the array's storage instead of copying it.
+    public init(fields: [(name: String, value: String)]) {
+        self.fields = fields
+    }
+
     public var count: Int { fields.count }
 
     /// The first value of the field `name`, or nil when the field is absent.
@@ -34,6 +39,11 @@ public struct Headers: Sendable, Equatable, Sequence {
     /// Appends a field and keeps any earlier field of the same name.
     public mutating func add(_ name: String, _ value: String) {
         fields.append((name: name, value: value))
+    }
+
+    /// Makes room for `count` fields in all, so that appending up to that many does not reallocate.
+    public mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
     }
 
     public mutating func remove(_ name: String) {

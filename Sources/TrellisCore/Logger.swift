@@ -41,6 +41,7 @@ public struct Logger: Sendable {
     /// A copy whose metadata also holds `fields`; a key already present is replaced.
     public func with(_ fields: KeyValuePairs<String, String>) -> Logger {
         var copy = self
+        copy.metadata.reserveCapacity(metadata.count + fields.count)
         for (key, value) in fields {
             if let index = copy.metadata.firstIndex(where: { $0.key == key }) {
                 copy.metadata[index].value = value

@@ -9,6 +9,10 @@ public struct Response: Sendable {
     public var headers: Headers
     public var body: [UInt8]
 
+    /// Fields reserved in the headers `text` and `json` make: their `Content-Type` plus the two a
+    /// rate-limit decorator adds, so that decorated responses do not regrow the array.
+    static let reservedFieldCount = 3
+
     public init(status: Int = 200, headers: Headers = Headers(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers
@@ -18,6 +22,7 @@ public struct Response: Sendable {
     /// A `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: Int = 200) -> Response {
         var headers = Headers()
+        headers.reserveCapacity(reservedFieldCount)
         headers.add("Content-Type", "text/plain; charset=utf-8")
         return Response(status: status, headers: headers, body: Array(text.utf8))
     }
@@ -36,6 +41,7 @@ public struct Response: Sendable {
     /// An `application/json` response whose body is already encoded.
     public static func json(bytes: [UInt8], status: Int = 200) -> Response {
         var headers = Headers()
+        headers.reserveCapacity(reservedFieldCount)
         headers.add("Content-Type", "application/json")
         return Response(status: status, headers: headers, body: bytes)
     }

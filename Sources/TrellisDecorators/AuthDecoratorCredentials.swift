@@ -9,33 +9,60 @@ enum AuthDecoratorCredentials {
     /// Throws `invalidRequest` when the field occurs more than once, and `invalid_credentials` when the
     /// scheme is Bearer but the token is empty or contains whitespace.
     static func bearerToken(in headers: Headers) throws(AuthDecoratorFailure) -> String? {
-        let values = headers.values(for: "Authorization")
-        guard values.count <= 1 else {
-            throw AuthDecoratorFailure(
-                .invalidRequest, code: "ambiguous_credentials", detail: "The Authorization field was sent more than once")
+        var found: String?
+        for field in headers where Headers.namesEqual(field.name, "Authorization") {
+            guard found == nil else {
+                throw AuthDecoratorFailure(
+                    .invalidRequest, code: "ambiguous_credentials", detail: "The Authorization field was sent more than once")
+            }
+            found = field.value
         }
-        guard let value = values.first else { return nil }
+        guard var value = found else { return nil }
 
-        let bytes = Array(value.utf8)
-        var start = 0
-        while start < bytes.count && isWhitespace(bytes[start]) { start += 1 }
-        var schemeEnd = start
-        while schemeEnd < bytes.count && !isWhitespace(bytes[schemeEnd]) { schemeEnd += 1 }
-        let scheme = String(decoding: bytes[start..<schemeEnd], as: UTF8.self)
-        guard scheme.lowercased() == "bearer" else { return nil }
+        // Scans the value's bytes in place, so only the returned token is copied into a new String.
+        let parsed: BearerParse = value.withUTF8 { bytes in
+            var start = 0
+            while start < bytes.count && isWhitespace(bytes[start]) { start += 1 }
+            var schemeEnd = start
+            while schemeEnd < bytes.count && !isWhitespace(bytes[schemeEnd]) { schemeEnd += 1 }
+            guard isBearerScheme(UnsafeBufferPointer(rebasing: bytes[start..<schemeEnd])) else { return .otherScheme }
 
-        var tokenStart = schemeEnd
-        while tokenStart < bytes.count && isWhitespace(bytes[tokenStart]) { tokenStart += 1 }
-        var tokenEnd = bytes.count
-        while tokenEnd > tokenStart && isWhitespace(bytes[tokenEnd - 1]) { tokenEnd -= 1 }
-        let token = bytes[tokenStart..<tokenEnd]
-        guard !token.isEmpty else {
+            var tokenStart = schemeEnd
+            while tokenStart < bytes.count && isWhitespace(bytes[tokenStart]) { tokenStart += 1 }
+            var tokenEnd = bytes.count
+            while tokenEnd > tokenStart && isWhitespace(bytes[tokenEnd - 1]) { tokenEnd -= 1 }
+            let token = UnsafeBufferPointer(rebasing: bytes[tokenStart..<tokenEnd])
+            if token.isEmpty { return .empty }
+            if token.contains(where: isWhitespace) { return .containsWhitespace }
+            return .token(String(decoding: token, as: UTF8.self))
+        }
+        switch parsed {
+        case .otherScheme:
+            return nil
+        case .empty:
             throw AuthDecoratorFailure.invalidCredentials("The Bearer credentials are empty")
-        }
-        guard !token.contains(where: isWhitespace) else {
+        case .containsWhitespace:
             throw AuthDecoratorFailure.invalidCredentials("The Bearer credentials contain whitespace")
+        case .token(let token):
+            return token
         }
-        return String(decoding: token, as: UTF8.self)
+    }
+
+    /// The outcome of scanning an `Authorization` value. The caller throws after `withUTF8` returns,
+    /// since that closure cannot carry a typed error.
+    private enum BearerParse {
+        case otherScheme
+        case empty
+        case containsWhitespace
+        case token(String)
+    }
+
+    /// True when `scheme` is `Bearer` in any ASCII letter case (an auth scheme is a case-insensitive
+    /// token, RFC 9110 section 11.1).
+    private static func isBearerScheme(_ scheme: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard scheme.count == 6 else { return false }
+        for (byte, expected) in zip(scheme, "bearer".utf8) where byte | 0x20 != expected { return false }
+        return true
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {

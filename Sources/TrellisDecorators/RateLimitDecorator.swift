@@ -164,6 +164,8 @@ public struct RateLimitDecorator: BatchDecorator {
     }
 
     private func addFields(limit: String, to headers: inout Headers) {
+        // One reallocation at most, instead of one per field appended.
+        headers.reserveCapacity(headers.count + 2)
         headers.add(RateLimitHeaderFields.policyField, policyFieldValue)
         headers.add(RateLimitHeaderFields.limitField, limit)
     }

@@ -360,7 +360,7 @@ final class Connection: @unchecked Sendable {
             let context = eventLoop.application.makeContext(for: function, incomingRequestID: incomingID)
             let request = Request(
                 method: head.method, path: path, query: query,
-                headers: Headers(head.headers.map { ($0.name, $0.value) }), body: body, clientAddress: clientAddress)
+                headers: Headers(fields: head.headers), body: body, clientAddress: clientAddress)
             let executor: any TaskExecutor = function.blocking ? eventLoop.blockingPool : eventLoop.executor
             invoke(request: request, context: context, executor: executor) { request, context in
                 await function.invoke(request, context: context)
@@ -371,7 +371,7 @@ final class Connection: @unchecked Sendable {
                 deadline: .now + route.timeout, logger: eventLoop.application.logger)
             let request = Request(
                 method: head.method, path: path, query: query,
-                headers: Headers(head.headers.map { ($0.name, $0.value) }), body: body, clientAddress: clientAddress)
+                headers: Headers(fields: head.headers), body: body, clientAddress: clientAddress)
             invoke(request: request, context: context, executor: eventLoop.executor) { request, context in
                 await Self.runIngress(route, request: request, context: context)
             }
@@ -493,14 +493,17 @@ final class Connection: @unchecked Sendable {
         // NOTE: the body pointer escapes `withUnsafeBufferPointer`. It stays valid because `pendingBody`
         // keeps the array's storage, unmodified, until `didWrite` clears it.
         let bodyBase = pendingBody.withUnsafeBufferPointer { UnsafeMutableRawPointer(mutating: $0.baseAddress) }
-        var buffers = [
+        // A tuple on the stack, not an array: `uv_write` copies the descriptors before it returns (libuv src/unix/stream.c).
+        var buffers = (
             uv_buf_init(UnsafeMutableRawPointer(headBuffer.base).assumingMemoryBound(to: CChar.self), UInt32(headBuffer.count)),
-            uv_buf_init(bodyBase?.assumingMemoryBound(to: CChar.self), UInt32(pendingBody.count)),
-        ]
+            uv_buf_init(bodyBase?.assumingMemoryBound(to: CChar.self), UInt32(pendingBody.count))
+        )
         let bufferCount: UInt32 = pendingBody.isEmpty ? 1 : 2
-        let status = uv_write(writeRequest, stream, &buffers, bufferCount) { request, status in
-            guard let data = request?.pointee.data else { return }
-            Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().didWrite(status: status)
+        let status = withUnsafeMutableBytes(of: &buffers) { raw in
+            uv_write(writeRequest, stream, raw.baseAddress!.assumingMemoryBound(to: uv_buf_t.self), bufferCount) { request, status in
+                guard let data = request?.pointee.data else { return }
+                Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().didWrite(status: status)
+            }
         }
         if status != 0 {
             eventLoop.logError("write failed", status: status)

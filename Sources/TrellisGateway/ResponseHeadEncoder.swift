@@ -21,36 +21,46 @@ enum ResponseHeadEncoder {
         into buffer: inout OutputBuffer
     ) {
         buffer.removeAll()
-        buffer.append("HTTP/1.1 ")
+        // Literals are typed StaticString so they are copied directly. As String, each would go through `withUTF8`.
+        buffer.append("HTTP/1.1 " as StaticString)
         buffer.append(decimal: status)
         buffer.append(UInt8(ascii: " "))
         buffer.append(reasonPhrase(status))
-        buffer.append("\r\n")
         if !statusForbidsBody(status) {
-            buffer.append("Content-Length: ")
+            buffer.append("\r\nContent-Length: " as StaticString)
             buffer.append(decimal: contentLength)
-            buffer.append("\r\n")
         }
-        buffer.append("Date: ")
+        buffer.append("\r\nDate: " as StaticString)
         date.withUnsafeBytes { buffer.append($0) }
-        buffer.append("\r\nX-Request-Id: ")
+        buffer.append("\r\nX-Request-Id: " as StaticString)
         buffer.append(requestID)
-        buffer.append(keepAlive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n")
+        buffer.append(keepAlive ? "\r\nConnection: keep-alive\r\n" as StaticString : "\r\nConnection: close\r\n")
         for field in headers where isForwardable(name: field.name, value: field.value) {
             buffer.append(field.name)
-            buffer.append(": ")
+            buffer.append(": " as StaticString)
             buffer.append(field.value)
-            buffer.append("\r\n")
+            buffer.append("\r\n" as StaticString)
         }
-        buffer.append("\r\n")
+        buffer.append("\r\n" as StaticString)
     }
-
-    private static let gatewayOwnedFields = ["content-length", "transfer-encoding", "connection", "date", "x-request-id"]
 
     static func isForwardable(name: String, value: String) -> Bool {
         guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else { return false }
         guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else { return false }
-        return !gatewayOwnedFields.contains { Headers.namesEqual($0, name) }
+        return !isGatewayOwned(name)
+    }
+
+    /// True for `Content-Length`, `Transfer-Encoding`, `Connection`, `Date` and `X-Request-Id` in any
+    /// letter case. The byte count picks the one name to compare, since the five lengths differ.
+    private static func isGatewayOwned(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 4: return Headers.namesEqual(name, "date")
+        case 10: return Headers.namesEqual(name, "connection")
+        case 12: return Headers.namesEqual(name, "x-request-id")
+        case 14: return Headers.namesEqual(name, "content-length")
+        case 17: return Headers.namesEqual(name, "transfer-encoding")
+        default: return false
+        }
     }
 
     /// `tchar` from RFC 9110 section 5.6.2.
@@ -59,8 +69,12 @@ enum ResponseHeadEncoder {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
         default:
-            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+            return false
         }
     }
 

@@ -137,6 +137,10 @@ final class FunctionMetrics: Sendable {
     let duration: Histogram
     let concurrencyRejections: Counter
     private let byStatus = Mutex<[Int: Counter]>([:])
+    /// The 200 series once it exists, read without the lock: nearly every invocation answers 200.
+    /// It is set on the first 200, so `/metrics` lists the series only after one, as for other statuses.
+    /// Unretained because `byStatus` keeps the counter for the object's lifetime.
+    private let okCounter = Atomic<Unmanaged<Counter>?>(nil)
 
     init(function: String, registry: MetricsRegistry) {
         self.function = function
@@ -151,6 +155,10 @@ final class FunctionMetrics: Sendable {
 
     func record(status: Int, seconds: Double) {
         duration.observe(seconds)
+        if status == 200, let counter = okCounter.load(ordering: .acquiring) {
+            counter.takeUnretainedValue().increment()
+            return
+        }
         let counter = byStatus.withLock { counters in
             if let counter = counters[status] { return counter }
             let counter = registry.counter(
@@ -158,6 +166,9 @@ final class FunctionMetrics: Sendable {
                 labels: ["function": function, "status": String(status)])
             counters[status] = counter
             return counter
+        }
+        if status == 200 {
+            _ = okCounter.compareExchange(expected: nil, desired: Unmanaged.passUnretained(counter), ordering: .releasing)
         }
         counter.increment()
     }

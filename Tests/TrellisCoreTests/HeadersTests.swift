@@ -26,4 +26,18 @@ import TrellisCore
         headers["set-cookie"] = nil
         #expect(headers.count == 0)
     }
+
+    @Test func initFromLabeledFieldsKeepsOrderAndDuplicates() {
+        let headers = Headers(fields: [(name: "Accept", value: "a"), (name: "X-Id", value: "1"), (name: "accept", value: "b")])
+        #expect(headers.count == 3)
+        #expect(headers.values(for: "ACCEPT") == ["a", "b"])
+        #expect(headers == Headers([("Accept", "a"), ("X-Id", "1"), ("accept", "b")]))
+    }
+
+    @Test func reserveCapacityKeepsFields() {
+        var headers = Headers([("A", "1")])
+        headers.reserveCapacity(8)
+        headers.add("B", "2")
+        #expect(headers == Headers([("A", "1"), ("B", "2")]))
+    }
 }

@@ -44,6 +44,26 @@ import TrellisCore
         #expect(text.contains("X-Good: fine\r\n"))
     }
 
+    /// Every `tchar` symbol of RFC 9110 section 5.6.2 passes; the other printable symbols do not.
+    @Test(arguments: [
+        ("X!#$%&'*+-.^_`|~", true), ("Az09", true), ("X@", false), ("X(", false), ("X)", false), ("X,", false),
+        ("X/", false), ("X:", false), ("X;", false), ("X<", false), ("X=", false), ("X>", false), ("X?", false),
+        ("X[", false), ("X\\", false), ("X]", false), ("X{", false), ("X}", false), ("X\"", false), ("", false),
+    ])
+    func fieldNameMustBeToken(name: String, forwardable: Bool) {
+        #expect(ResponseHeadEncoder.isForwardable(name: name, value: "v") == forwardable)
+    }
+
+    /// The gateway's own fields are dropped in any letter case; other names of the same length pass.
+    @Test(arguments: [
+        ("DATE", false), ("Data", true), ("connection", false), ("Connectiom", true), ("X-REQUEST-ID", false),
+        ("X-Request-Ix", true), ("content-LENGTH", false), ("Content-Lengtx", true), ("Transfer-Encoding", false),
+        ("Transfer-Encodinh", true), ("Content-Lengths", true),
+    ])
+    func gatewayOwnedNameDropped(name: String, forwardable: Bool) {
+        #expect(ResponseHeadEncoder.isForwardable(name: name, value: "v") == forwardable)
+    }
+
     @Test(arguments: [(204, false), (304, false), (100, false), (200, true), (404, true), (503, true)])
     func contentLengthPresence(status: Int, present: Bool) {
         #expect(encode(status: status).contains("Content-Length:") == present)

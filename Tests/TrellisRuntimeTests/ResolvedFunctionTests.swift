@@ -34,6 +34,26 @@ private final class Flag: Sendable {
         #expect(application.metrics.render().contains(#"trellis_invocations_total{function="f",status="500"} 1"#))
     }
 
+    @Test func statusCountersCountEachInvocation() async throws {
+        let failNext = Flag()
+        let (application, function) = try build { _, _ in
+            if failNext.isSet { throw Boom() }
+            return Response.text("ok")
+        }
+        let series200 = #"trellis_invocations_total{function="f",status="200"}"#
+        #expect(!application.metrics.render().contains(series200))
+        for serial in 1...3 {
+            let context = application.makeContext(for: function, incomingRequestID: "r\(serial)")
+            #expect(await function.invoke(Request(), context: context).status == 200)
+        }
+        failNext.set()
+        let context = application.makeContext(for: function, incomingRequestID: "r4")
+        #expect(await function.invoke(Request(), context: context).status == 500)
+        let rendered = application.metrics.render()
+        #expect(rendered.contains(series200 + " 3"))
+        #expect(rendered.contains(#"trellis_invocations_total{function="f",status="500"} 1"#))
+    }
+
     @Test func deadlineGives504AndCancelsHandler() async throws {
         let cancelled = Flag()
         let (application, function) = try build(options: FunctionOptions(timeout: .milliseconds(50))) { _, _ in
