@@ -39,14 +39,16 @@ let package = Package(
         // A socket client shared by the gateway and integration tests.
         .target(name: "TrellisTestSupport", path: "Tests/TrellisTestSupport"),
         .testTarget(name: "TrellisCoreTests", dependencies: ["TrellisCore"]),
-        .testTarget(name: "TrellisHTTPTests", dependencies: ["TrellisHTTP"], resources: [.copy("Corpus")]),
+        .testTarget(name: "TrellisHTTPTests", dependencies: ["TrellisHTTP", "TrellisTestSupport"], resources: [.copy("Corpus")]),
         .testTarget(name: "TrellisDecoratorsTests", dependencies: ["TrellisDecorators", "TrellisCore"]),
         .testTarget(name: "TrellisRuntimeTests", dependencies: ["TrellisRuntime", "Functions"]),
         .testTarget(
             name: "TrellisGatewayTests", dependencies: ["TrellisGateway", "TrellisRuntime", "Functions", "TrellisTestSupport"]),
         .testTarget(name: "FunctionsTests", dependencies: ["Functions", "TrellisRuntime"]),
         .testTarget(name: "TrellisQueueTests", dependencies: ["TrellisQueue", "TrellisCore"]),
-        .testTarget(name: "TrellisTriggersTests", dependencies: ["TrellisTriggers", "TrellisQueue", "TrellisRuntime", "TrellisCore"]),
+        .testTarget(
+            name: "TrellisTriggersTests",
+            dependencies: ["TrellisTriggers", "TrellisQueue", "TrellisRuntime", "TrellisCore", "TrellisTestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -90,8 +90,8 @@ enum QueueSchema {
         """
     ]
 
-    /// How often, and how far apart, `prepareRetryingWhenBusy` tries again: 50 times, 100 ms apart.
-    static let busyRetries = 50
+    /// How often, and how far apart, `prepareRetryingWhenBusy` tries again: 100 times, 100 ms apart.
+    static let busyRetries = 100
     static let busyRetryPause: UInt32 = 100_000
 
     /// Runs `prepare`, trying again while another connection holds a lock it needs. SQLite returns

@@ -39,60 +39,36 @@ struct ProcessRunner {
     private static func runBlocking(
         _ arguments: [String], executable: String, environment: [String: String], stdin: String?, timeout: Duration
     ) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
         var merged = ProcessInfo.processInfo.environment
         merged.removeValue(forKey: "TRELLIS_CONFIG")
         merged.removeValue(forKey: "PORT")
         for (key, value) in environment { merged[key] = value }
-        process.environment = merged
-        let output = Pipe()
-        let errors = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-
+        // Runs in the test's working directory, the package folder, which is `repositoryRoot`.
+        let child = try ChildProcess(executable: executable, arguments: arguments, environment: merged)
         // Read both pipes on other threads so a full pipe cannot block the child.
-        let stdoutData = ReadAll(output.fileHandleForReading)
-        let stderrData = ReadAll(errors.fileHandleForReading)
+        let stdoutData = ReadAll(descriptor: child.output)
+        let stderrData = ReadAll(descriptor: child.errors)
+        child.closeInput(after: Array((stdin ?? "").utf8))
+
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
+        while child.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        if child.isRunning {
+            child.send(SIGTERM)
             Issue.record("trellis \(arguments.joined(separator: " ")) ran past \(timeout) and was terminated")
         }
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: stdoutData.wait(), stderr: stderrData.wait())
+        let status = child.waitExit()
+        return Result(status: status, stdout: stdoutData.wait(), stderr: stderrData.wait())
     }
 }
 
-/// Reads a file handle to its end on a background thread, with `read(2)` directly: Foundation's
-/// `readDataToEndOfFile` traps when a read is interrupted by a signal (EINTR), which a child process's
-/// SIGCHLD can cause.
+/// Reads a descriptor to its end on a background thread.
 final class ReadAll: @unchecked Sendable {
-    private var data = Data()
+    private var data: [UInt8] = []
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ handle: FileHandle) {
-        let descriptor = handle.fileDescriptor
+    init(descriptor: Int32) {
         Thread.detachNewThread { [self] in
-            var chunk = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count > 0 {
-                    data.append(contentsOf: chunk[0..<count])
-                } else if count < 0 && errno == EINTR {
-                    continue
-                } else {
-                    break
-                }
-            }
+            data = PipeReader.readToEnd(descriptor: descriptor)
             done.signal()
         }
     }

@@ -7,28 +7,23 @@ import TrellisCore
 /// standard output: the startup table, then one JSON log line per invocation (stdout is a pipe here).
 @Suite struct ServeBinaryTests {
     final class Server: @unchecked Sendable {
-        let process = Process()
-        let output = Pipe()
+        let child: ChildProcess
         let errors: ReadAll
         private var buffered = ""
         private(set) var port = 0
 
         /// Starts `trellis serve` with `arguments` after `--port 0`, or with `arguments` alone when
-        /// `portFlag` is false.
+        /// `portFlag` is false, in the package folder (the test's working directory).
         init(arguments: [String] = [], environment: [String: String] = [:], portFlag: Bool = true) throws {
-            process.executableURL = URL(fileURLWithPath: ProcessRunner.trellisPath)
-            process.arguments = ["serve"] + (portFlag ? ["--port", "0"] : []) + arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: ProcessRunner.repositoryRoot)
             var merged = ProcessInfo.processInfo.environment
             merged.removeValue(forKey: "TRELLIS_CONFIG")
             merged.removeValue(forKey: "PORT")
             for (key, value) in environment { merged[key] = value }
-            process.environment = merged
-            process.standardOutput = output
-            let errorPipe = Pipe()
-            process.standardError = errorPipe
-            errors = ReadAll(errorPipe.fileHandleForReading)
-            try process.run()
+            child = try ChildProcess(
+                executable: ProcessRunner.trellisPath, arguments: ["serve"] + (portFlag ? ["--port", "0"] : []) + arguments,
+                environment: merged)
+            child.closeInput()
+            errors = ReadAll(descriptor: child.errors)
             let line = try readLine(containing: "listening on", timeout: .seconds(30))
             guard let range = line.range(of: "(port "), let end = line[range.upperBound...].firstIndex(of: ")"),
                 let port = Int(line[range.upperBound..<end])
@@ -39,14 +34,12 @@ import TrellisCore
         /// Reads standard output until a line contains `text`, bounded by `timeout`.
         func readLine(containing text: String, timeout: Duration) throws -> String {
             let deadline = ContinuousClock.now + timeout
-            let handle = output.fileHandleForReading
             while ContinuousClock.now < deadline {
                 if let line = buffered.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
-                var poller = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                var poller = pollfd(fd: child.output, events: Int16(POLLIN), revents: 0)
                 guard poll(&poller, 1, 100) > 0 else { continue }
-                // read(2) directly: FileHandle.availableData traps on EINTR.
                 var chunk = [UInt8](repeating: 0, count: 65_536)
-                let count = chunk.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+                let count = chunk.withUnsafeMutableBytes { read(child.output, $0.baseAddress, $0.count) }
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
                 buffered += String(decoding: chunk[0..<count], as: UTF8.self)
@@ -56,13 +49,13 @@ import TrellisCore
 
         /// Sends SIGTERM and returns the exit status and the rest of standard output.
         func terminate() -> (Int32, String) {
-            kill(process.processIdentifier, SIGTERM)
-            let rest = ReadAll(output.fileHandleForReading)
+            child.send(SIGTERM)
+            let rest = ReadAll(descriptor: child.output)
             let deadline = ContinuousClock.now + .seconds(15)
-            while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
-            if process.isRunning { process.interrupt(); kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            return (process.terminationStatus, buffered + rest.wait())
+            while child.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+            if child.isRunning { child.send(SIGKILL) }
+            let status = child.waitExit()
+            return (status, buffered + rest.wait())
         }
     }
 

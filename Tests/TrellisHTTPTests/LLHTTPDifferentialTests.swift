@@ -1,4 +1,5 @@
 import Foundation
+import TrellisTestSupport
 import Testing
 import TrellisHTTP
 
@@ -82,24 +83,27 @@ struct ParserVerdict: Decodable, Equatable, CustomStringConvertible {
             Bundle.module.url(forResource: "llhttp_oracle", withExtension: "py", subdirectory: "Corpus"),
             "Corpus/llhttp_oracle.py is missing from the test bundle")
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, corpus.path]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Read before waiting, so a full pipe cannot block the oracle.
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let child = try ChildProcess(
+            executable: "/usr/bin/env", arguments: ["python3", script.path, corpus.path],
+            environment: ProcessInfo.processInfo.environment)
+        child.closeInput()
+        // Read standard error on another thread, so neither full pipe can block the oracle.
+        nonisolated(unsafe) var errorBytes: [UInt8] = []
+        let errorsRead = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            errorBytes = PipeReader.readToEnd(descriptor: child.errors)
+            errorsRead.signal()
+        }
+        let outputData = Data(PipeReader.readToEnd(descriptor: child.output))
+        errorsRead.wait()
+        let errorData = Data(errorBytes)
+        let terminationStatus = child.waitExit()
 
         let errorText = String(decoding: errorData, as: UTF8.self)
         try #require(
-            process.terminationStatus == 0,
+            terminationStatus == 0,
             """
-            The llhttp oracle failed with exit status \(process.terminationStatus). It needs python3 and \
+            The llhttp oracle failed with exit status \(terminationStatus). It needs python3 and \
             the httptools package: run `pip install httptools`. Its error output: \(errorText)
             """)
         return try JSONDecoder().decode([String: ParserVerdict].self, from: outputData)

@@ -1,4 +1,5 @@
 import Foundation
+import TrellisTestSupport
 
 /// Computes HMAC-SHA256 tags with the `openssl` command-line tool, independently of the code under test.
 enum OpenSSLHMAC {
@@ -8,20 +9,14 @@ enum OpenSSLHMAC {
 
     /// Returns the lower-case hex tag of `data` under the text key `key`.
     static func hexTag(key: String, data: [UInt8]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["dgst", "-sha256", "-hmac", key]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(data))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let range = text.range(of: "= ") else {
-            throw Failure(description: "openssl dgst failed with status \(process.terminationStatus): \(text)")
+        let child = try ChildProcess(
+            executable: "/usr/bin/openssl", arguments: ["dgst", "-sha256", "-hmac", key],
+            environment: ProcessInfo.processInfo.environment)
+        child.closeInput(after: data)
+        let text = String(decoding: PipeReader.readToEnd(descriptor: child.output), as: UTF8.self)
+        let status = child.waitExit()
+        guard status == 0, let range = text.range(of: "= ") else {
+            throw Failure(description: "openssl dgst failed with status \(status): \(text)")
         }
         let hex = text[range.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)
         guard hex.count == 64 else { throw Failure(description: "openssl printed an unexpected tag: \(text)") }
