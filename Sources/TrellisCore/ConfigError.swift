@@ -111,6 +111,15 @@ public final class DecoratorSettings {
         return strings
     }
 
+    /// Returns the nested object at `key` as settings whose path extends this one, or nil when absent.
+    public func section(_ key: String) throws(ConfigError) -> DecoratorSettings? {
+        guard let value = value(key) else { return nil }
+        guard let object = value.objectValue else {
+            throw ConfigError(field: field(key), "must be an object, found \(value.typeName)")
+        }
+        return DecoratorSettings(path: field(key), object: object)
+    }
+
     /// Throws for the first key that no accessor read.
     public func finish() throws(ConfigError) {
         if let unknown = object.first(where: { !readKeys.contains($0.key) }) {

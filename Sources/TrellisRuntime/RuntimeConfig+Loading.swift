@@ -32,13 +32,13 @@ extension RuntimeConfig {
         }
         var config = RuntimeConfig()
         let top = DecoratorSettings(path: "", object: members)
-        if let server = try top.objectSection("server") { config.server = try ServerSettings(server) }
-        if let logging = try top.objectSection("logging") { config.logging = try LoggingSettings(logging) }
-        if let defaults = try top.objectSection("defaults") {
+        if let server = try top.section("server") { config.server = try ServerSettings(server) }
+        if let logging = try top.section("logging") { config.logging = try LoggingSettings(logging) }
+        if let defaults = try top.section("defaults") {
             config.defaultDecorators = try defaults.decoratorSpecs("decorators")
             try defaults.finish()
         }
-        if let functions = try top.objectSection("functions") {
+        if let functions = try top.section("functions") {
             for (name, value) in functions.object {
                 let path = functions.field(name)
                 if let problem = FunctionRegistry.problem(withName: name) {
@@ -50,12 +50,12 @@ extension RuntimeConfig {
                 config.functions[name] = try FunctionOverrides(DecoratorSettings(path: path, object: object))
             }
         }
-        if let queue = try top.objectSection("queue") {
+        if let queue = try top.section("queue") {
             config.queuePath = try queue.string("path", default: config.queuePath)
             guard !config.queuePath.isEmpty else { throw ConfigError(field: queue.field("path"), "must not be empty") }
             try queue.finish()
         }
-        if let async = try top.objectSection("async") {
+        if let async = try top.section("async") {
             config.callbackOrigins = try async.stringArray("callbackOrigins", default: [])
             for (index, origin) in config.callbackOrigins.enumerated() {
                 guard let colon = origin.lastIndex(of: ":"), let port = Int(origin[origin.index(after: colon)...]),
@@ -69,7 +69,7 @@ extension RuntimeConfig {
             config.callbackOrigins = config.callbackOrigins.map { $0.lowercased() }
             try async.finish()
         }
-        if let triggers = try top.objectSection("triggers") {
+        if let triggers = try top.section("triggers") {
             for (name, value) in triggers.object {
                 guard let object = value.objectValue else {
                     throw ConfigError(field: triggers.field(name), "must be an object, found \(value.typeName)")
@@ -83,15 +83,6 @@ extension RuntimeConfig {
 }
 
 extension DecoratorSettings {
-    /// Returns the nested object at `key` as settings with a path, or nil when absent.
-    func objectSection(_ key: String) throws(ConfigError) -> DecoratorSettings? {
-        guard let value = value(key) else { return nil }
-        guard let object = value.objectValue else {
-            throw ConfigError(field: field(key), "must be an object, found \(value.typeName)")
-        }
-        return DecoratorSettings(path: field(key), object: object)
-    }
-
     /// An array of `{"type": ..., ...}` decorator specs at `key`, empty when absent.
     func decoratorSpecs(_ key: String) throws(ConfigError) -> [DecoratorSpec] {
         guard let value = value(key) else { return [] }
@@ -129,7 +120,7 @@ extension ServerSettings {
         port = try settings.int("port", in: 0...65_535, default: port)
         shutdownGraceSeconds = try settings.double("shutdownGraceSeconds", in: 0...3600, default: shutdownGraceSeconds)
         eventLoops = try settings.int("eventLoops", in: Self.eventLoopRange, default: eventLoops)
-        if let section = try settings.objectSection("limits") { limits = try ServerLimits(section) }
+        if let section = try settings.section("limits") { limits = try ServerLimits(section) }
         try settings.finish()
     }
 }

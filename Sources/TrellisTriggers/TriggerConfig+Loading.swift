@@ -34,15 +34,6 @@ extension TriggerConfig {
 }
 
 extension DecoratorSettings {
-    /// Returns the nested object at `key`, or nil when absent.
-    func section(_ key: String) throws(ConfigError) -> DecoratorSettings? {
-        guard let value = value(key) else { return nil }
-        guard let object = value.objectValue else {
-            throw ConfigError(field: field(key), "must be an object, found \(value.typeName)")
-        }
-        return DecoratorSettings(path: field(key), object: object)
-    }
-
     /// Reads a duration given in seconds, rounded to milliseconds.
     func duration(_ key: String, in range: ClosedRange<Double>, default fallback: Duration) throws(ConfigError) -> Duration {
         guard has(key) else { return fallback }
