@@ -1,4 +1,5 @@
 import TrellisCore
+import TrellisHTTP
 
 /// Writes the status line and header block of a response into a reusable buffer.
 ///
@@ -45,7 +46,7 @@ enum ResponseHeadEncoder {
     }
 
     static func isForwardable(name: String, value: String) -> Bool {
-        guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else { return false }
+        guard !name.isEmpty, name.utf8.allSatisfy(HTTPSyntax.isTokenByte) else { return false }
         guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else { return false }
         return !isGatewayOwned(name)
     }
@@ -60,21 +61,6 @@ enum ResponseHeadEncoder {
         case 14: return Headers.namesEqual(name, "content-length")
         case 17: return Headers.namesEqual(name, "transfer-encoding")
         default: return false
-        }
-    }
-
-    /// `tchar` from RFC 9110 section 5.6.2.
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
         }
     }
 

@@ -1,5 +1,5 @@
 /// Byte classes of the HTTP grammar (RFC 9110 section 5.6, RFC 9112 section 2).
-enum HTTPSyntax {
+public enum HTTPSyntax {
     static let cr = UInt8(ascii: "\r")
     static let lf = UInt8(ascii: "\n")
     static let space = UInt8(ascii: " ")
@@ -12,8 +12,8 @@ enum HTTPSyntax {
     static let backslash = UInt8(ascii: "\\")
 
     /// `tchar` of RFC 9110 section 5.6.2: the bytes of a token such as a method or field name.
-    @inline(__always)
-    static func isTokenByte(_ byte: UInt8) -> Bool {
+    @inlinable
+    public static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
