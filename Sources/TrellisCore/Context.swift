@@ -9,9 +9,9 @@ public final class Context: Sendable {
     /// The incoming `X-Request-Id` when it is valid, else a generated one. The response echoes it.
     public let requestID: String
     public let functionName: String
-    /// When the gateway gives up on the invocation and answers 504.
+    /// The instant the gateway gives up on the invocation and responds 504.
     public let deadline: ContinuousClock.Instant
-    /// A logger whose metadata holds the request id and function name.
+    /// A logger whose metadata contains the request id and function name.
     public let logger: Logger
 
     private struct State {
@@ -52,7 +52,7 @@ public final class Context: Sendable {
         }
     }
 
-    /// True once the deadline passed and the gateway answered 504; the invocation task is cancelled then.
+    /// True once the deadline passed and the gateway responded 504; the invocation task is cancelled then.
     public var isTimedOut: Bool { state.withLock { $0.timedOut } }
 
     /// Records that the deadline passed. The gateway calls this before it cancels the invocation task.

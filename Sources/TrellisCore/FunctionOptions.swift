@@ -5,7 +5,7 @@ public struct FunctionOptions: Sendable {
     /// Upper-case method tokens the function accepts; others get 405 with `Allow`. `HEAD` is accepted
     /// wherever `GET` is, and its response body is dropped. Default: `GET`, `POST`.
     public var methods: [String]
-    /// How long an invocation may run before the gateway answers 504 and cancels it. Default: 30 s.
+    /// How long an invocation may run before the gateway responds 504 and cancels it. Default: 30 s.
     public var timeout: Duration
     /// How many invocations may run at once; one more gets 503 with `Retry-After: 1`. Default: 100.
     public var maxConcurrency: Int
@@ -16,7 +16,7 @@ public struct FunctionOptions: Sendable {
     /// Runs the handler on a thread pool instead of the event loop, for handlers that block (file
     /// reads, CPU-heavy work, synchronous C calls) and would otherwise stall other connections.
     public var blocking: Bool
-    /// One line that says what the function does, shown in listings.
+    /// One line that describes the function, shown in listings.
     public var summary: String?
 
     public init(

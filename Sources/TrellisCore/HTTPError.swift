@@ -26,7 +26,7 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         HTTPError(404, code: "not_found", message: message)
     }
 
-    /// The response this error renders to, with the request id in the body.
+    /// Renders the error as a JSON response with the request id in the body.
     public func response(requestID: String) -> Response {
         let body: JSON = ["error": .string(code), "message": .string(message), "requestId": .string(requestID)]
         var response = Response.json(body, status: status)
@@ -35,21 +35,21 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// How a thrown error becomes a response: the one rule the invoker, `trellis invoke` and the logging
+/// The mapping from a thrown error to a response: the one rule the invoker, `trellis invoke` and the logging
 /// decorator share, so the status that is logged is the status that is sent.
 public enum ErrorMapping {
-    /// The status a thrown error is answered with.
+    /// Returns the status sent for a thrown error.
     public static func status(for error: any Error, context: Context) -> Int {
         if context.isTimedOut { return 504 }
         if let error = error as? HTTPError { return error.status }
         return 500
     }
 
-    /// The response a thrown error is answered with. Errors other than `HTTPError` give 500 with no
+    /// Returns the response sent for a thrown error. Errors other than `HTTPError` give 500 with no
     /// detail, since their text may hold internals; the log line carries the detail under the request id.
     public static func response(for error: any Error, context: Context) -> Response {
         if context.isTimedOut {
-            return HTTPError(504, code: "timeout", message: "The function did not answer within its timeout.")
+            return HTTPError(504, code: "timeout", message: "The function did not return a response within its timeout.")
                 .response(requestID: context.requestID)
         }
         if let error = error as? HTTPError { return error.response(requestID: context.requestID) }

@@ -38,7 +38,7 @@ public struct Logger: Sendable {
         self.sink = sink
     }
 
-    /// A copy whose metadata also holds `fields`; a key already present is replaced.
+    /// Returns a copy whose metadata also contains `fields`; a key already present is replaced.
     public func with(_ fields: KeyValuePairs<String, String>) -> Logger {
         var copy = self
         copy.metadata.reserveCapacity(metadata.count + fields.count)
@@ -92,7 +92,7 @@ public struct LogRecord: Sendable {
     }
 }
 
-/// Where log lines go. Implementations must be safe to call from any thread.
+/// The destination of log lines. Implementations must be safe to call from any thread.
 public protocol LogSink: Sendable {
     func write(_ record: LogRecord)
     /// Writes a line whose fields are `metadata` (as strings) followed by `fields`. The default builds
@@ -273,7 +273,7 @@ public enum Redaction {
         "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
     ]
 
-    /// True when the field `name` holds a credential. `extra` adds configured header names, such as an
+    /// True when the field `name` contains a credential. `extra` adds configured header names, such as an
     /// API-key header, in lower case.
     public static func isSensitive(header name: String, extra: Set<String> = []) -> Bool {
         let lower = name.lowercased()

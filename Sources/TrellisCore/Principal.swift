@@ -1,8 +1,8 @@
-/// Who made a request, as established by an auth decorator.
+/// The caller of a request, as established by an auth decorator.
 public struct Principal: Sendable, Equatable {
     /// The API key's id, the JWT `sub` claim, or a trigger name such as `trigger:uploads`.
     public var id: String
-    /// How the principal was established: `apiKey`, `jwt`, `hmac` or `trigger`.
+    /// The scheme that established the principal: `apiKey`, `jwt`, `hmac` or `trigger`.
     public var scheme: String
     /// The verified JWT claims, or an empty object for other schemes.
     public var claims: JSON
@@ -14,7 +14,7 @@ public struct Principal: Sendable, Equatable {
     }
 }
 
-/// What a rate-limit decorator decided for one request; the logging decorator reports it.
+/// A rate-limit decorator's decision for one request; the logging decorator reports it.
 public enum RateLimitOutcome: String, Sendable {
     case allowed
     /// Refused with 429.

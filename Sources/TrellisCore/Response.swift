@@ -19,7 +19,7 @@ public struct Response: Sendable {
         self.body = body
     }
 
-    /// A `text/plain; charset=utf-8` response.
+    /// Makes a `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: Int = 200) -> Response {
         var headers = Headers()
         headers.reserveCapacity(reservedFieldCount)
@@ -27,18 +27,18 @@ public struct Response: Sendable {
         return Response(status: status, headers: headers, body: Array(text.utf8))
     }
 
-    /// An `application/json` response holding `value` encoded with Foundation's `JSONEncoder`.
+    /// Makes an `application/json` response of `value` encoded with Foundation's `JSONEncoder`.
     public static func json<Value: Encodable>(_ value: Value, status: Int = 200) throws -> Response {
         let data = try CodableSupport.encoder.encode(value)
         return json(bytes: Array(data), status: status)
     }
 
-    /// An `application/json` response holding a `JSON` value.
+    /// Makes an `application/json` response of a `JSON` value.
     public static func json(_ value: JSON, status: Int = 200) -> Response {
         json(bytes: Array(value.serialized().utf8), status: status)
     }
 
-    /// An `application/json` response whose body is already encoded.
+    /// Makes an `application/json` response whose body is already encoded.
     public static func json(bytes: [UInt8], status: Int = 200) -> Response {
         var headers = Headers()
         headers.reserveCapacity(reservedFieldCount)

@@ -23,7 +23,7 @@ public struct AuthDecoratorFailure: Error, Sendable, Equatable, CustomStringConv
     public var detail: String
     /// The scopes the request needs, sent in the challenge's `scope` attribute with a 403.
     public var requiredScopes: [String]
-    /// What the client should do, appended to the JSON message; nil uses the advice for `kind`.
+    /// Advice to the client, appended to the JSON message; nil uses the advice for `kind`.
     public var advice: String?
 
     public init(_ kind: Kind, code: String, detail: String, requiredScopes: [String] = [], advice: String? = nil) {
@@ -52,7 +52,7 @@ public struct AuthDecoratorFailure: Error, Sendable, Equatable, CustomStringConv
 
     public var description: String { "\(code): \(detail)" }
 
-    /// The `WWW-Authenticate` field value for `realm`.
+    /// Returns the `WWW-Authenticate` field value for `realm`.
     public func challenge(realm: String) -> String {
         var value = "Bearer realm=\"\(realm)\""
         let error: String

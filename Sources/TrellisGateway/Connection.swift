@@ -61,7 +61,7 @@ final class Connection: @unchecked Sendable {
     /// True after a rejected request: the parser is finished, so input is dropped.
     private var discardInput = false
     /// True once the client shut down its sending side while pipelined requests were still buffered.
-    /// Those requests are answered, then the connection closes (RFC 9112, section 9.6).
+    /// Those requests get their responses, then the connection closes (RFC 9112, section 9.6).
     private var peerFinished = false
     /// Bytes of the loop's body budget this connection holds for the current request.
     private var reservedBodyBytes = 0
@@ -184,7 +184,7 @@ final class Connection: @unchecked Sendable {
         if count == 0 { return }
         let status = Int32(count)
         if status == UV_EOF.rawValue && parser.bufferedByteCount > 0 && !discardInput && state != .lingering {
-            // A half-close after pipelining: answer the requests already received, then close.
+            // A half-close after pipelining: respond to the requests already received, then close.
             peerFinished = true
             isReading = false
             uv_read_stop(stream)
@@ -273,8 +273,8 @@ final class Connection: @unchecked Sendable {
         if parser.bufferedByteCount == 0 { writeContinue() }
     }
 
-    /// Takes `count` bytes of the loop's body budget for the current request. When the loop holds its
-    /// maximum, answers 503 with `Retry-After: 1`, closes the connection and returns false.
+    /// Takes `count` bytes of the gateway's body budget for the current request. When the gateway is at its
+    /// maximum, responds 503 with `Retry-After: 1`, closes the connection and returns false.
     private func reserveBody(_ count: Int) -> Bool {
         if eventLoop.reserveBodyBytes(count) {
             reservedBodyBytes += count
@@ -285,7 +285,7 @@ final class Connection: @unchecked Sendable {
         headers.add("Retry-After", "1")
         let error = HTTPError(
             503, code: "server_busy",
-            message: "The server holds its maximum of \(limits.maxBufferedBodyBytes) bytes of request bodies; retry shortly.",
+            message: "The server is at its maximum of \(limits.maxBufferedBodyBytes) bytes of buffered request bodies; retry shortly.",
             headers: headers)
         rejectBeforeBody(error)
         return false
@@ -296,7 +296,7 @@ final class Connection: @unchecked Sendable {
         reservedBodyBytes = 0
     }
 
-    /// Answers a routing error before the body was read, then closes the connection.
+    /// Responds with a routing error before the body was read, then closes the connection.
     private func rejectBeforeBody(_ error: HTTPError) {
         let incomingID = head?.headers.first { Headers.namesEqual($0.name, "X-Request-Id") }?.value
         requestID = RequestID.resolve(incoming: incomingID)

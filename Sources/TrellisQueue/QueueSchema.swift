@@ -90,7 +90,7 @@ enum QueueSchema {
         """
     ]
 
-    /// How often, and how far apart, `prepareRetryingWhenBusy` tries again: 100 times, 100 ms apart.
+    /// The number of tries of `prepareRetryingWhenBusy`, and the pause between them: 100 tries, 100 ms apart.
     static let busyRetries = 100
     static let busyRetryPause: UInt32 = 100_000
 

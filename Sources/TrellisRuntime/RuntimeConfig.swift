@@ -11,7 +11,7 @@ public struct RuntimeConfig: Sendable {
     public var defaultDecorators: [DecoratorSpec] = []
     /// Per-function overrides, by function name.
     public var functions: [String: FunctionOverrides] = [:]
-    /// Where the embedded event queue keeps its SQLite database. Default `runtime/data/queue.db`; a
+    /// The path of the embedded event queue's SQLite database. Default `runtime/data/queue.db`; a
     /// relative path is taken from the working directory.
     public var queuePath = "runtime/data/queue.db"
     /// Receivers `X-Callback-Url` may name, as `host:port`; empty (the default) turns callbacks off.
@@ -88,7 +88,7 @@ public struct LoggingSettings: Sendable, Equatable {
 public struct DecoratorSpec: Sendable {
     public var type: String
     public var settings: [(key: String, value: JSON)]
-    /// Where the spec sits in the config, for error messages: `functions.hello.decorators[0]`.
+    /// The spec's path in the config, for error messages: `functions.hello.decorators[0]`.
     public var path: String
 
     public init(type: String, settings: [(key: String, value: JSON)], path: String) {

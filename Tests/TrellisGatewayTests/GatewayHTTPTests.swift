@@ -124,7 +124,7 @@ struct GatewayHTTPTests {
         }
         let holder = try harness.connect()
         try holder.send("POST /function/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + String(repeating: "a", count: 500))
-        // Wait until the first connection holds its 1000 bytes of the 1500-byte budget.
+        // Wait until the first connection has reserved its 1000 bytes of the 1500-byte budget.
         #expect(await harness.waitUntil { harness.metric("trellis_buffered_body_bytes") == 1000 })
 
         let refused = try harness.connect()
