@@ -15,8 +15,10 @@ import subprocess
 import sys
 import tempfile
 
+import procstat
 import report
 import rows as row_catalog
+import scaling
 import servers
 import startup
 import wrk
@@ -36,6 +38,7 @@ def parse_arguments():
     parser.add_argument("--connections", type=int, default=50, help="wrk connections at max rate (default 50)")
     parser.add_argument("--cold-starts", type=int, default=10, help="cold starts measured (default 10)")
     parser.add_argument("--idle-connections", type=int, default=10000, help="idle keep-alive connections (default 10000)")
+    parser.add_argument("--profile-requests", type=int, default=10000, help="requests per callgrind run (default 10000)")
     parser.add_argument("--output", default="BENCHMARKS.md", help="report path")
     parser.add_argument("--chart", default="bench/chart.png", help="chart path")
     return parser.parse_args()
@@ -74,7 +77,10 @@ def max_rate(rows, running, scripts, arguments, wrk_cpu):
         wrk.run(url(running, row), scripts[row.key], arguments.connections, 2, wrk_cpu)  # warm-up
     for round_number in range(arguments.rounds):
         for row in rows:
+            pid = running[row.server].process.pid
+            before = procstat.sample(pid)
             result = wrk.run(url(running, row), scripts[row.key], arguments.connections, arguments.seconds, wrk_cpu)
+            result["cpu_us"], result["switches"] = procstat.per_request(before, procstat.sample(pid), result["requests"])
             runs[row.key].append(result)
             print(f"round {round_number + 1} {row.label}: {result['rps']:.0f} req/s, "
                   f"p50 {result['p50_ms']:.3f} ms, p99 {result['p99_ms']:.3f} ms", flush=True)
@@ -109,6 +115,8 @@ def summarise(rows, runs):
             "p50_ms": statistics.median(r["p50_ms"] for r in results),
             "p99_ms": statistics.median(r["p99_ms"] for r in results),
             "rps_runs": [r["rps"] for r in results],
+            "cpu_us": statistics.median(r["cpu_us"] for r in results),
+            "switches": statistics.median(r["switches"] for r in results),
             "errors": sum(r["non_2xx"] + r["socket_errors"] for r in results),
         }
     for row in rows:
@@ -119,6 +127,23 @@ def summarise(rows, runs):
 def micro_results(binary):
     output = subprocess.run([binary], capture_output=True, text=True, check=True, timeout=600).stdout
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def profile_results(binary, requests):
+    """Runs bench/profile/profile.py (callgrind) and returns instructions and allocations per request as
+    {config: {"instructions": n, "malloc": n, "swift_allocObject": n}}."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "profile", "profile.py")
+    output = subprocess.run([sys.executable, script, "--binary", binary, "--requests", str(requests)],
+                            capture_output=True, text=True, check=True, timeout=900).stdout
+    results = {}
+    for line in output.splitlines():
+        fields = line.split()
+        if len(fields) == 4 and fields[0] in ("bare", "decorated"):
+            results[fields[0]] = {"instructions": float(fields[1].replace(",", "")),
+                                  "malloc": float(fields[2]), "swift_allocObject": float(fields[3])}
+    if set(results) != {"bare", "decorated"}:
+        raise RuntimeError("profile.py printed no bare and decorated rows:\n" + output)
+    return results
 
 
 def main():
@@ -155,9 +180,14 @@ def main():
         print(f"{arguments.idle_connections} idle connections...", flush=True)
         idle = startup.idle_connections(arguments.trellis, folder, arguments.idle_connections, server_cpu)
         print(f"idle connections: {idle}", flush=True)
+        print("event loop scaling...", flush=True)
+        loop_scaling = scaling.run(arguments.trellis, folder, arguments.rounds, arguments.seconds, arguments.connections)
+    print(f"callgrind, {arguments.profile_requests} requests per config...", flush=True)
+    costs = profile_results(arguments.trellis, arguments.profile_requests)
 
     results = {
         "rows": rows, "table": table, "micro": micro, "cold": cold, "idle": idle, "arguments": vars(arguments),
+        "scaling": loop_scaling, "costs": costs,
         "cpus": (server_cpu, wrk_cpu), "loops": loops, "pacing_delay_ms": PACING_DELAY_MS,
     }
     report.write_chart(results, arguments.chart)

@@ -114,6 +114,28 @@ make bench        # runs: swift build -c release; python3 bench/bench.py
 Trellis event loops: `{loops}`."""
 
 
+def scaling_section(scaling):
+    """Returns the loop-scaling table and a sentence per placement on the ratio of 2 loops to 1."""
+    lines, notes = [], []
+    for placement in scaling.values():
+        loops = placement["loops"]
+        for count, entry in loops.items():
+            lines.append([placement["label"], f"-t{placement['threads']} -c{placement['connections']}", count,
+                          f"{entry['rps']:,.0f}", " / ".join(f"{r:,.0f}" for r in entry["rps_runs"]),
+                          f"{entry['cpu_us']:.2f}", f"{entry['switches']:.4f}"])
+        notes.append(f"{placement['label']}: 2 loops give {loops[2]['rps'] / loops[1]['rps']:.2f}x the req/s of 1 loop.")
+    table = markdown_table(
+        ["placement", "wrk", "loops", "req/s (median)", "runs (req/s)", "server CPU µs/req", "context switches/req"],
+        lines)
+    explanation = (
+        "This machine has 2 CPUs, so there is no third core for wrk: with wrk pinned to CPU 1 both loops share "
+        "CPU 0 and a second loop can only add the cost of spreading connections; unpinned, wrk's load "
+        "generator takes roughly the CPU one loop would use. Each loop has its own `SO_REUSEPORT` socket, "
+        "so the kernel hashes connections over the loops and no lock is shared on the request path; rate "
+        "limits stay exact across loops because every bucket lives in one shared, locked table.")
+    return table, " ".join(notes) + "\n\n" + explanation
+
+
 def write_markdown(results, path):
     rows, table, micro, cold, idle = results["rows"], results["table"], results["micro"], results["cold"], results["idle"]
     arguments = results["arguments"]
@@ -122,9 +144,11 @@ def write_markdown(results, path):
                if server_cpu is not None else "no CPU pinning (fewer than 2 CPUs or no taskset)")
 
     throughput = markdown_table(
-        ["row", "req/s (median)", "runs (req/s)", "p50 ms", "p99 ms", "ratio", "errors"],
+        ["row", "req/s (median)", "runs (req/s)", "p50 ms", "p99 ms", "ratio", "server CPU µs/req",
+         "context switches/req", "errors"],
         [[row.label, f"{table[row.key]['rps']:,.0f}", " / ".join(f"{r:,.0f}" for r in table[row.key]["rps_runs"]),
           f"{table[row.key]['p50_ms']:.3f}", f"{table[row.key]['p99_ms']:.3f}", ratio_text(table[row.key]) or "–",
+          f"{table[row.key]['cpu_us']:.2f}", f"{table[row.key]['switches']:.4f}",
           table[row.key]["errors"]] for row in rows])
     half = markdown_table(
         ["row", "target req/s", "achieved req/s", "connections", "p50 ms", "p99 ms"],
@@ -136,6 +160,12 @@ def write_markdown(results, path):
         [[m["group"], m["name"], f"{m['value']:,.1f}", m["unit"], ", ".join(f"{s:,.1f}" for s in m["samples"])]
          for m in micro])
     target_table = markdown_table(["target", "measured", "status"], targets(results))
+    costs_table = markdown_table(
+        ["config", "instructions/request", "malloc/request", "swift_allocObject/request"],
+        [[name, f"{costs['instructions']:,.0f}", f"{costs['malloc']:.1f}", f"{costs['swift_allocObject']:.1f}"]
+         for name, costs in (("hello, no decorators", results["costs"]["bare"]),
+                             ("hello, logging + API key + token bucket", results["costs"]["decorated"]))])
+    scaling_table, scaling_note = scaling_section(results["scaling"])
     machine_table = markdown_table(["", ""], machine())
 
     text = f"""# Benchmarks
@@ -160,6 +190,10 @@ the median req/s and the median of the runs' p50 and p99. The ratio column divid
 median by nginx `return 200` and by Node's hello (hello rows) or Node's echo (echo row). Errors are
 non-2xx responses plus socket errors over all runs. The hello body is `Hello, world!\\n` (14 bytes) on
 every server; the echo rows POST the same 1 KiB JSON object with `Content-Type: application/json`.
+Server CPU and context switches are read from `/proc/PID/stat` and `/proc/PID/task/*/status` before
+and after each run, summed over the server's threads and child processes (nginx serves from a worker
+child), divided by the requests wrk completed, median over the runs. CPU per request compares the
+servers' efficiency even when a neighbour's load moves the req/s figures.
 
 {throughput}
 
@@ -175,6 +209,25 @@ latency (coordinated omission); these p99 figures are therefore a lower bound on
 load generator would report.
 
 {half}
+
+## Cost per request (callgrind)
+
+`bench/profile/profile.py` runs the release server under `valgrind --tool=callgrind` once with no
+request and once while one keep-alive client sends {results['arguments']['profile_requests']:,}
+sequential GETs of `hello`; the difference divided by the request count is one request's cost, startup
+and shutdown cancelled out. Instruction counts are exact for a build and its input, so they compare
+builds where wall-clock figures on a shared machine cannot. Kernel time (the syscalls) is not counted.
+
+{costs_table}
+
+## Event loop scaling
+
+`hello` without decorators, `trellis serve --loops 1` against `--loops 2`, {arguments['rounds']}
+interleaved rounds of {arguments['seconds']} s after a 1 s warm-up, median req/s.
+
+{scaling_table}
+
+{scaling_note}
 
 ## Microbenchmarks (`trellis-bench`)
 

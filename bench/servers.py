@@ -142,8 +142,11 @@ def loops_arguments(binary):
     return ["--loops", "1"] if "--loops" in result.stdout + result.stderr else []
 
 
-def trellis_command(binary, config_path, port):
-    return [binary, "serve", "--config", config_path, "--port", str(port)] + loops_arguments(binary)
+def trellis_command(binary, config_path, port, loops=1):
+    arguments = loops_arguments(binary)
+    if arguments and loops != 1:
+        arguments = ["--loops", str(loops)]
+    return [binary, "serve", "--config", config_path, "--port", str(port)] + arguments
 
 
 def write_trellis_config(folder, name, decorated, max_connections=20000):
@@ -159,9 +162,10 @@ def trellis_environment():
     return environment
 
 
-def start_trellis(binary, folder, name, decorated, cpu):
-    """Starts `trellis serve`; its standard output, where the logging decorator writes, goes to a file."""
+def start_trellis(binary, folder, name, decorated, cpu, loops=1):
+    """Starts `trellis serve` with `loops` event loops; its standard output, where the logging decorator
+    writes, goes to a file."""
     port = free_port()
     config_path = write_trellis_config(folder, name, decorated)
-    command = pinned(trellis_command(binary, config_path, port), cpu)
+    command = pinned(trellis_command(binary, config_path, port, loops), cpu)
     return Server(name, command, port, folder, environment=trellis_environment(), cwd=folder)

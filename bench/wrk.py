@@ -36,7 +36,8 @@ def to_milliseconds(text):
 
 
 def parse(output):
-    """Returns requests/s, p50 and p99 in ms, and the count of non-2xx/3xx responses and socket errors."""
+    """Returns requests/s, completed requests, p50 and p99 in ms, and the count of non-2xx/3xx responses
+    and socket errors."""
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
@@ -44,7 +45,9 @@ def parse(output):
         raise ValueError("wrk output lacks Requests/sec or latency percentiles:\n" + output)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    requests = re.search(r"^\s*(\d+) requests in", output, re.M)
     return {
+        "requests": int(requests.group(1)) if requests else 0,
         "rps": float(rate.group(1)),
         "p50_ms": to_milliseconds(p50.group(1)),
         "p99_ms": to_milliseconds(p99.group(1)),
