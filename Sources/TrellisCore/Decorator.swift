@@ -1,5 +1,10 @@
 /// The innermost handler of a function, or the rest of a chain as a decorator sees it.
-public typealias Handler = @Sendable (Request, Context) async throws -> Response
+///
+/// `nonisolated(nonsending)` (SE-0461): the handler runs on the executor of its caller, so a call
+/// needs no executor check on entry. Swift 6.3.1 still checks the executor once after each `await`
+/// returns. A closure literal converts to this type as it is. A plain `async` function value converts
+/// too, but its call also checks on entry.
+public typealias Handler = nonisolated(nonsending) @Sendable (Request, Context) async throws -> Response
 
 /// A wrapper around a function for one cross-cutting concern: auth, logging, rate limiting, your own.
 ///
@@ -39,15 +44,22 @@ public protocol Decorator: Sendable {
     /// The name shown in `GET /functions` and the startup table, for example `rateLimit(client)`.
     var name: String { get }
 
-    func handle(_ request: Request, context: Context, next: Handler) async throws -> Response
+    /// Runs this decorator's part of the chain. A conforming method without an isolation attribute
+    /// inherits `nonisolated(nonsending)` from this requirement, so it runs on the caller's executor.
+    nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Handler) async throws -> Response
 }
 
 public enum DecoratorChain {
     /// Composes `decorators` around `handler`, first element outermost. Call it once at startup: the
     /// returned closure allocates nothing per request for the composition itself.
     public static func compose(_ decorators: [any Decorator], around handler: @escaping Handler) -> Handler {
-        decorators.reversed().reduce(handler) { next, decorator in
-            { request, context in try await decorator.handle(request, context: context, next: next) }
+        // A loop over a concrete `Handler`, not `reduce`, because a closure stored as a generic value
+        // is wrapped in a reabstraction thunk, one more async frame per link.
+        var chain = handler
+        for decorator in decorators.reversed() {
+            let next = chain
+            chain = { request, context in try await decorator.handle(request, context: context, next: next) }
         }
+        return chain
     }
 }

@@ -11,9 +11,17 @@ public final class FunctionRegistry {
     public init() {}
 
     /// Registers a raw handler: request in, response out.
-    public func register(_ name: String, options: FunctionOptions = FunctionOptions(), handler: @escaping Handler) {
+    ///
+    /// The parameter is a plain `async` function type, not `Handler`, because Swift 6.3.1 crashes while
+    /// type-checking a static method reference (`Hello.handle`) that converts to a
+    /// `nonisolated(nonsending)` function type.
+    public func register(
+        _ name: String, options: FunctionOptions = FunctionOptions(),
+        handler: @escaping @Sendable (Request, Context) async throws -> Response
+    ) {
         checkName(name, options: options)
-        functions.append(FunctionDefinition(name: name, options: options, handler: handler))
+        let wrapped: Handler = { request, context in try await handler(request, context) }
+        functions.append(FunctionDefinition(name: name, options: options, handler: wrapped))
     }
 
     /// Registers a batch function: a trigger hands it many events at once, and it reports which failed.

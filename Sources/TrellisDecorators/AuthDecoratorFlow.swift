@@ -7,7 +7,8 @@ import TrellisCore
 /// `AuthTriggerPolicy` for why HTTP input cannot produce one). It is checked against the trigger
 /// policy instead of the request's header fields, which carry no credentials in that case.
 enum AuthDecoratorFlow {
-    static func handle(
+    /// Runs on the caller's executor, like `Decorator.handle`, so a call needs no executor check on entry.
+    nonisolated(nonsending) static func handle(
         _ request: Request, context: Context, next: Handler, decorator name: String, realm: String,
         metrics: AuthDecoratorMetrics?, triggers: AuthTriggerPolicy,
         authenticate: (Request) throws(AuthDecoratorFailure) -> Principal

@@ -380,7 +380,9 @@ final class Connection: @unchecked Sendable {
 
     /// Runs an ingress handler and turns a thrown error into its response, as `ResolvedFunction.invoke`
     /// does for a function.
-    private static func runIngress(_ route: IngressRoute, request: Request, context: Context) async -> Response {
+    nonisolated(nonsending) private static func runIngress(
+        _ route: IngressRoute, request: Request, context: Context
+    ) async -> Response {
         do {
             return try await route.handler(request, context)
         } catch {
@@ -396,7 +398,7 @@ final class Connection: @unchecked Sendable {
     /// response, or the blocking pool for a `blocking` function.
     private func invoke(
         request: Request, context: Context, executor: any TaskExecutor,
-        run: @escaping @Sendable (Request, Context) async -> Response
+        run: nonisolated(nonsending) @escaping @Sendable (Request, Context) async -> Response
     ) {
         state = .invoking
         requestID = context.requestID

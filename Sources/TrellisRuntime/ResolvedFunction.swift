@@ -60,7 +60,10 @@ public final class ResolvedFunction: Sendable {
     /// The deadline is not enforced here; the caller cancels the task and calls `context.markTimedOut()`
     /// (the gateway with a loop timer, `invokeWithDeadline` with a task group). A response that returns
     /// after the deadline is recorded as 504.
-    public func invoke(_ request: Request, context: Context) async -> Response {
+    ///
+    /// It runs on the caller's executor (`nonisolated(nonsending)`), as the chain does, so a call needs
+    /// no executor check on entry.
+    nonisolated(nonsending) public func invoke(_ request: Request, context: Context) async -> Response {
         let start = ContinuousClock.now
         let running = inFlight.add(1, ordering: .relaxed).newValue
         defer { inFlight.subtract(1, ordering: .relaxed) }
