@@ -8,8 +8,8 @@ import Glibc
 /// and U+0008, U+0009, U+000A, U+000C and U+000D get their short escapes. Every other control character
 /// below U+0020 becomes `\u00XX` with upper-case hex digits. Everything else is copied as is.
 public struct JSONWriter: Sendable {
-    /// Storage whose first `count` bytes are the text; the rest is zero-filled room, so that appends
-    /// write through a pointer instead of going through `Array.append` for every piece.
+    /// Storage whose first `count` bytes are the text. The rest is zero-filled room, so that appends
+    /// write through a pointer instead of calling `Array.append` for every piece.
     private var storage: [UInt8]
     /// The number of bytes written since the last `removeAll()`.
     public private(set) var count = 0
@@ -143,27 +143,44 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    /// The index of the first byte at or after `start` that needs an escape (below U+0020, `"` or `\\`),
+    /// Returns the index of the first byte at or after `start` that needs an escape (below U+0020, `"` or `\`),
     /// or `count` when there is none.
     private static func indexOfEscape(in text: UnsafePointer<UInt8>, from start: Int, count: Int) -> Int {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits: UInt64 = 0x8080_8080_8080_8080
         var index = start
-        // Per 8-byte word: a byte below 0x20 sets its high bit in `(word - 0x20…) & ~word`, and a zero
-        // byte of `word ^ pattern` does the same in `(x - 0x01…) & ~x`. A borrow can set a bit above a
-        // true match, but never one without a match, so the test for "any" is exact.
         while index + 8 <= count {
-            let word = UnsafeRawPointer(text + index).loadUnaligned(as: UInt64.self)
-            let quote = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
-            let backslash = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
-            let control = (word &- ones &* 0x20) & ~word
-            let quoteHit = (quote &- ones) & ~quote
-            let backslashHit = (backslash &- ones) & ~backslash
-            if (control | quoteHit | backslashHit) & highBits != 0 { break }
+            if hasEscape(UnsafeRawPointer(text + index).loadUnaligned(as: UInt64.self)) { break }
             index += 8
+        }
+        // The bytes left are fewer than 8, or a word with a match. Short strings (most keys and values)
+        // and tails are tested with overlapping word loads inside the text before the byte loop.
+        let left = count - index
+        if left > 0 && left < 8 {
+            if count - start >= 8 {
+                if !hasEscape(UnsafeRawPointer(text + count - 8).loadUnaligned(as: UInt64.self)) { return count }
+            } else if left >= 4 {
+                let head = UInt64(UnsafeRawPointer(text + index).loadUnaligned(as: UInt32.self))
+                let tail = UInt64(UnsafeRawPointer(text + count - 4).loadUnaligned(as: UInt32.self))
+                // Both halves in one word; neither half is zero-padded, so no false match appears.
+                if !hasEscape(head | tail << 32) { return count }
+            }
         }
         while index < count && !needsEscape(text[index]) { index += 1 }
         return index
+    }
+
+    /// Returns true when a byte of `word` is below 0x20, `"` or `\`. A byte below 0x20 sets its high
+    /// bit in `(word - 0x20…) & ~word`, and a zero byte of `word ^ pattern` does the same in
+    /// `(x - 0x01…) & ~x`. A borrow can set a bit above a true match, but never one without a match,
+    /// so the test for "any" is exact.
+    @inline(__always)
+    private static func hasEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+        let backslash = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+        let control = (word &- ones &* 0x20) & ~word
+        let quoteHit = (quote &- ones) & ~quote
+        let backslashHit = (backslash &- ones) & ~backslash
+        return (control | quoteHit | backslashHit) & 0x8080_8080_8080_8080 != 0
     }
 
     @inline(__always)
@@ -171,7 +188,7 @@ public struct JSONWriter: Sendable {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
-    /// The bytes `writeEscape` writes for `byte`: 2 for a short escape, 6 for `\u00XX`.
+    /// Returns the number of bytes `writeEscape` writes for `byte`: 2 for a short escape, 6 for `\u00XX`.
     private static func escapeLength(_ byte: UInt8) -> Int {
         switch byte {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x08, 0x09, 0x0A, 0x0C, 0x0D: return 2

@@ -7,7 +7,7 @@ public struct LogFieldKeys: Sendable {
     /// fields whose set is not clean, as it does for fields without a set.
     public let isClean: Bool
     /// Bit `n` is set when a key is `n` bytes long (bit 63 for 63 bytes or more), so that most keys
-    /// outside the set are told apart without a string comparison.
+    /// outside the set are rejected without a string comparison.
     private let lengthBits: UInt64
 
     /// Creates the set; `keys` must contain every key the fields type ever passes, in any order.

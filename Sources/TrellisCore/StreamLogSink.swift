@@ -8,14 +8,13 @@ import Synchronization
 /// with a single `write(2)`. Otherwise lines collect in memory, as with stdio's block buffering, and
 /// the buffer is written with one `write(2)` when it reaches `flushThreshold` bytes, no later than
 /// `flushInterval` after its first line (by a timer thread), on `flush()`, and at `exit()`. A write
-/// holds whole lines only, so concurrent lines never interleave. A crash (a signal that ends the
+/// contains whole lines only, so concurrent lines never interleave. A crash (a signal that ends the
 /// process, or `fatalError`) loses the lines still in the buffer: at most one interval's worth, and
 /// no more than about `flushThreshold` bytes.
 public final class StreamLogSink: LogSink {
     let fileDescriptor: Int32
     let format: LogFormat
-    /// Guards the buffer, which holds the lines not yet written and then the line being built, and
-    /// keeps lines whole.
+    /// Guards the buffer (the lines not yet written, then the line being built) and keeps lines whole.
     let lock: Mutex<LineBuffer>
     /// Nil when each line is written at once.
     private let flushTimer: LogFlushTimer?
@@ -87,8 +86,8 @@ public final class StreamLogSink: LogSink {
         }
     }
 
-    /// Writes the buffer when the sink is unbuffered or the buffer reached `flushThreshold`; otherwise
-    /// arms the timer when the line that ends the buffer is its first.
+    /// Writes the buffer when the sink is unbuffered or the buffer reached `flushThreshold`. Otherwise
+    /// arms the timer if the line just added is the only one in the buffer.
     func finishLine(startingAt lineStart: Int, in state: inout LineBuffer) {
         guard let flushTimer, state.writer.count < Self.flushThreshold else { return writeBuffer(&state) }
         if lineStart == 0 { flushTimer.arm() }

@@ -37,7 +37,7 @@ import Testing
         }
     }
 
-    /// Polls `condition` every 5 ms until it holds or `bound` passes; returns whether it held.
+    /// Polls `condition` every 5 ms until it is true or `bound` passes; returns its last value.
     static func waitUntil(bound: Duration = .seconds(10), _ condition: () -> Bool) -> Bool {
         let deadline = ContinuousClock.now + bound
         while ContinuousClock.now < deadline {
