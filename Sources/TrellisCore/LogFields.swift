@@ -7,6 +7,14 @@
 public protocol LogFields {
     /// Calls `body` with each field's key and value, in order.
     func forEachField(_ body: (String, JSON) -> Void)
+
+    /// Every key `forEachField` may pass, when the keys are fixed for the type; nil (the default) when
+    /// they vary. A key passed but not listed breaks the sink's check for repeated keys.
+    static var fieldKeys: LogFieldKeys? { get }
+}
+
+extension LogFields {
+    public static var fieldKeys: LogFieldKeys? { nil }
 }
 
 extension Array: LogFields where Element == (String, JSON) {

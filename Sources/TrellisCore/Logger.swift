@@ -98,6 +98,12 @@ public protocol LogSink: Sendable {
     /// Writes a line whose fields are `metadata` (as strings) followed by `fields`. The default builds
     /// a `LogRecord` and calls `write(_:)`; `StreamLogSink` writes JSON lines without one.
     func write(level: LogLevel, message: String, metadata: [(key: String, value: String)], fields: some LogFields)
+    /// Writes the lines the sink holds in memory, if any. The default does nothing.
+    func flush()
+}
+
+extension LogSink {
+    public func flush() {}
 }
 
 /// The output format of `StreamLogSink`.
@@ -108,149 +114,6 @@ public enum LogFormat: String, Sendable {
     case text
     /// `text` when the file descriptor is a terminal, else `json`.
     case auto
-}
-
-/// Writes each record as one line to a file descriptor with a single `write(2)`, so concurrent lines
-/// never interleave. JSON lines are written by `JSONWriter` into one buffer reused under the lock, so
-/// a line costs no jansson tree and no `String`.
-public final class StreamLogSink: LogSink {
-    let fileDescriptor: Int32
-    let format: LogFormat
-    /// Guards the line buffer, which is reused for every JSON line, and keeps lines whole.
-    let lock = Mutex(JSONWriter(capacity: 1024))
-
-    public init(fileDescriptor: Int32 = STDOUT_FILENO, format: LogFormat = .auto) {
-        self.fileDescriptor = fileDescriptor
-        if format == .auto {
-            self.format = isatty(fileDescriptor) == 1 ? .text : .json
-        } else {
-            self.format = format
-        }
-    }
-
-    public func write(_ record: LogRecord) {
-        if format == .json {
-            lock.withLock { writer in
-                writer.removeAll()
-                Self.appendJSONLine(record, to: &writer)
-                writer.appendRaw(UInt8(ascii: "\n"))
-                writer.bytes.withUnsafeBytes(writeAll)
-            }
-            return
-        }
-        var line = Self.textLine(record)
-        line.append("\n")
-        lock.withLock { _ in
-            line.withUTF8 { writeAll(UnsafeRawBufferPointer($0)) }
-        }
-    }
-
-    /// Writes `bytes` with as many `write(2)` calls as it takes, normally one. Gives up on an error
-    /// other than `EINTR`, because a logger has nowhere to report its own failure.
-    func writeAll(_ bytes: UnsafeRawBufferPointer) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }
-            offset += written
-        }
-    }
-
-    static func jsonLine(_ record: LogRecord) -> String {
-        var writer = JSONWriter()
-        appendJSONLine(record, to: &writer)
-        return String(decoding: writer.bytes, as: UTF8.self)
-    }
-
-    /// Appends the record as one JSON object: `time`, `level`, `msg`, then the fields in order.
-    ///
-    /// A field whose key repeats an earlier key (or `time`, `level`, `msg`) is rare, and jansson's object
-    /// semantics decide it: the later value replaces the earlier one in the earlier position. Such a
-    /// record goes through `JSON.serialized()` so that the output stays the same.
-    static func appendJSONLine(_ record: LogRecord, to writer: inout JSONWriter) {
-        guard !hasRepeatedKey(record.fields) else {
-            var members: [(key: String, value: JSON)] = [
-                (key: "time", value: .string(Timestamp.rfc3339(record.time))),
-                (key: "level", value: .string(record.level.name)),
-                (key: "msg", value: .string(record.message)),
-            ]
-            for (key, value) in record.fields { members.append((key: key, value: value)) }
-            var text = JSON.object(members).serialized()
-            text.withUTF8 { writer.appendRaw(contentsOf: $0) }
-            return
-        }
-        writer.appendRaw("{\"time\":\"")
-        Timestamp.appendRFC3339(record.time, to: &writer)
-        writer.appendRaw("\",\"level\":")
-        writer.append(string: record.level.name)
-        writer.appendRaw(",\"msg\":")
-        writer.append(string: record.message)
-        for (key, value) in record.fields {
-            writer.appendRaw(UInt8(ascii: ","))
-            writer.append(string: key)
-            writer.appendRaw(UInt8(ascii: ":"))
-            writer.append(value)
-        }
-        writer.appendRaw(UInt8(ascii: "}"))
-    }
-
-    private static func hasRepeatedKey(_ fields: [(String, JSON)]) -> Bool {
-        for index in fields.indices {
-            let key = fields[index].0
-            if isReservedKey(key) { return true }
-            for earlier in fields[..<index] where keysEqual(earlier.0, key) { return true }
-        }
-        return false
-    }
-
-    /// True for the keys the sink writes itself.
-    static func isReservedKey(_ key: String) -> Bool {
-        keysEqual(key, "time") || keysEqual(key, "level") || keysEqual(key, "msg")
-    }
-
-    /// String equality with the byte count compared first: most keys differ in length, and that check
-    /// is inlined where `==` on two different strings calls into the standard library.
-    @inline(__always)
-    static func keysEqual(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.count == rhs.utf8.count && lhs == rhs
-    }
-
-    static func textLine(_ record: LogRecord) -> String {
-        let color: String
-        switch record.level {
-        case .trace, .debug: color = "\u{1B}[90m"
-        case .info: color = "\u{1B}[32m"
-        case .warning: color = "\u{1B}[33m"
-        case .error: color = "\u{1B}[31m"
-        }
-        let reset = "\u{1B}[0m"
-        var line = "\(Timestamp.rfc3339(record.time)) \(color)\(record.level.name.uppercased())\(reset) \(record.message)"
-        for (key, value) in record.fields {
-            let text = value.stringValue ?? value.serialized()
-            line += " \u{1B}[2m\(key)=\(reset)\(escapingControlCharacters(text))"
-        }
-        return line
-    }
-
-    /// Replaces control characters with `\u{...}` escapes, so a value (a JWT subject, a path) can
-    /// neither start a forged line nor send escape sequences to the operator's terminal.
-    static func escapingControlCharacters(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
-        var escaped = ""
-        for scalar in text.unicodeScalars {
-            if isControl(scalar) {
-                escaped += "\\u{\(String(scalar.value, radix: 16))}"
-            } else {
-                escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-    }
 }
 
 /// Keeps every record in memory; used by tests and by `trellis invoke --verbose`.

@@ -29,7 +29,11 @@ public enum RequestID {
     }
 
     private static let counter = Atomic<UInt64>(0)
-    private static let prefix: UInt64 = UInt64.random(in: 0...UInt64.max)
+    /// The random 64-bit prefix, fixed per process, as 16 hex digits in two words ready to store.
+    private static let prefixDigits: (UInt64, UInt64) = {
+        let prefix = UInt64.random(in: 0...UInt64.max)
+        return (hexDigits(UInt32(truncatingIfNeeded: prefix >> 32)), hexDigits(UInt32(truncatingIfNeeded: prefix)))
+    }()
 
     /// 32 lower-case hex digits: a random 64-bit prefix fixed per process, then a 64-bit counter put through a bijective mix so
     /// that consecutive ids do not look alike. Unique within a process; not secret and not a nonce.
@@ -37,21 +41,29 @@ public enum RequestID {
         let sequence = counter.add(1, ordering: .relaxed).newValue
         var mixed = sequence &* 0x9E37_79B9_7F4A_7C15
         mixed ^= mixed >> 31
-        // One 32-byte string built in place: no intermediate arrays or strings.
+        let digits = (
+            prefixDigits.0, prefixDigits.1,
+            hexDigits(UInt32(truncatingIfNeeded: mixed >> 32)), hexDigits(UInt32(truncatingIfNeeded: mixed))
+        )
+        // One 32-byte string copied from four words: no intermediate arrays or strings.
         return String(unsafeUninitializedCapacity: 32) { buffer in
-            writeHex(prefix, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<16]))
-            writeHex(mixed, into: UnsafeMutableBufferPointer(rebasing: buffer[16..<32]))
+            withUnsafeBytes(of: digits) { buffer.baseAddress!.update(from: $0.assumingMemoryBound(to: UInt8.self).baseAddress!, count: 32) }
             return 32
         }
     }
 
-    /// Writes `value` as 16 lower-case hex digits.
-    private static func writeHex(_ value: UInt64, into digits: UnsafeMutableBufferPointer<UInt8>) {
-        var value = value
-        for index in stride(from: 15, through: 0, by: -1) {
-            let nibble = UInt8(truncatingIfNeeded: value & 0xF)
-            digits[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
-            value >>= 4
-        }
+    /// Returns the 8 lower-case hex digits of `value` as ASCII bytes in a word whose first byte in
+    /// memory is the most significant digit, without a loop or a table.
+    static func hexDigits(_ value: UInt32) -> UInt64 {
+        // Spreads the 8 nibbles into the low halves of 8 bytes, most significant nibble in the top byte.
+        var nibbles = UInt64(value)
+        nibbles = (nibbles | (nibbles << 16)) & 0x0000_FFFF_0000_FFFF
+        nibbles = (nibbles | (nibbles << 8)) & 0x00FF_00FF_00FF_00FF
+        nibbles = (nibbles | (nibbles << 4)) & 0x0F0F_0F0F_0F0F_0F0F
+        // 1 in each byte whose nibble is 10 or more: adding 6 carries into bit 4 exactly then.
+        let letters = ((nibbles &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        // "0" is 0x30, and "a" is 0x27 past "0" + 10.
+        let ascii = nibbles &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
+        return ascii.bigEndian
     }
 }

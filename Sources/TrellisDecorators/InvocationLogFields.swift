@@ -17,6 +17,11 @@ struct InvocationLogFields: LogFields {
     /// The `HTTPError` code, `timeout` or `internal_error`; nil when the handler returned.
     var errorCode: String?
 
+    /// The keys below as literals, checked for repeats once instead of on every line.
+    static let fieldKeys: LogFieldKeys? = LogFieldKeys([
+        "method", "path", "status", "durationMs", "bytesIn", "bytesOut", "client", "principal", "rateLimit", "error",
+    ])
+
     func forEachField(_ body: (String, JSON) -> Void) {
         body("method", .string(method))
         body("path", .string(path.isEmpty ? "/" : path))

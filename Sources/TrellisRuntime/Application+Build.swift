@@ -20,7 +20,8 @@ extension Application {
         logSink: (any LogSink)? = nil, metrics: MetricsRegistry = MetricsRegistry()
     ) throws -> Application {
         try registry.validate()
-        let sink = logSink ?? StreamLogSink(format: config.logging.format)
+        let sink = logSink ?? StreamLogSink(
+            format: config.logging.format, flushInterval: .milliseconds(config.logging.flushMilliseconds))
         let logger = Logger(level: config.logging.level, sink: sink)
         let catalog = try DecoratorCatalog(registry: registry)
 

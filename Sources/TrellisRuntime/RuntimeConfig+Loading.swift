@@ -158,12 +158,16 @@ extension ServerSettings {
 }
 
 extension LoggingSettings {
+    /// 0 writes each line at once; 10 s bounds how stale a log may be and what a crash can lose.
+    public static let flushMillisecondsRange = 0...10_000
+
     init(_ settings: DecoratorSettings) throws(ConfigError) {
         self.init()
         let levelName = try settings.choice("level", LogLevel.allCases.map(\.name), default: level.name)
         level = LogLevel(name: levelName) ?? .info
         let formatName = try settings.choice("format", ["auto", "json", "text"], default: format.rawValue)
         format = LogFormat(rawValue: formatName) ?? .auto
+        flushMilliseconds = try settings.int("flushMilliseconds", in: Self.flushMillisecondsRange, default: flushMilliseconds)
         try settings.finish()
     }
 }

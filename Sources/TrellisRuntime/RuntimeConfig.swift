@@ -80,6 +80,10 @@ public struct ServerLimits: Sendable, Equatable {
 public struct LoggingSettings: Sendable, Equatable {
     public var level: LogLevel = .info
     public var format: LogFormat = .auto
+    /// The maximum time a log line waits in memory before it is written, in milliseconds, when standard
+    /// output is not a terminal; 0 writes each line at once. Default 50: a line reaches a file or a
+    /// pipe within a twentieth of a second, and a busy server writes a few hundred lines per `write(2)`.
+    public var flushMilliseconds = 50
 
     public init() {}
 }

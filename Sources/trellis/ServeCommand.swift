@@ -50,6 +50,11 @@ enum ServeCommand {
             Output.standardError("trellis serve: \(error)")
             return ExitStatus.failure
         }
-        return await Server.serve(application, host: parsed.value("--host"), port: port ?? environmentPort, eventLoops: eventLoops)
+        let status = await Server.serve(
+            application, host: parsed.value("--host"), port: port ?? environmentPort, eventLoops: eventLoops)
+        // Every way out of `serve`, a failed start included, writes the buffered log lines here;
+        // the sink's `atexit` handler covers any other exit.
+        application.logger.sink.flush()
+        return status
     }
 }

@@ -45,6 +45,8 @@ enum Server {
         // Written unbuffered once SIGTERM is handled, so that a supervisor reading a pipe gets the port
         // at once and may stop the server right after.
         let status = gateway.runUntilSignal {
+            // The startup lines logged so far go out before the table, as they would unbuffered.
+            application.logger.sink.flush()
             Output.standardOutput(ApplicationLoader.functionTable(application))
             let rows = triggers.table()
             if !rows.isEmpty {

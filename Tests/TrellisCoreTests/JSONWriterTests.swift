@@ -37,6 +37,47 @@ import Testing
         }
     }
 
+    /// Puts each byte that needs an escape (and a few that do not) at every offset of strings up to
+    /// 20 bytes, so that the 8-byte scan meets it in every lane of a word and in the tail.
+    @Test func escapeAtEveryOffsetMatchesJansson() throws {
+        let specials = ["\"", "\\", "\n", "\u{01}", "\u{1F}", "\u{7F}", "\u{E9}", " ", "!", "#", "[", "]"]
+        for length in 0...20 {
+            for special in specials {
+                for offset in 0..<max(length, 1) {
+                    var characters = Array(repeating: "a", count: length)
+                    if length > 0 { characters[offset] = special }
+                    let text = characters.joined()
+                    var writer = JSONWriter(capacity: 8)
+                    writer.append(string: text)
+                    #expect(String(decoding: writer.bytes, as: UTF8.self) == JSON.string(text).serialized(), "\(text.debugDescription)")
+                }
+            }
+        }
+    }
+
+    @Test func bufferGrowsPastCapacity() throws {
+        var writer = JSONWriter(capacity: 64)
+        let long = String(repeating: "x\"y", count: 1000)
+        writer.append(string: long)
+        writer.appendRaw(UInt8(ascii: ","))
+        writer.append(integer: -1234567890123)
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == JSON.string(long).serialized() + ",-1234567890123")
+        #expect(writer.count == writer.bytes.count)
+    }
+
+    @Test func removeAllAndTruncateKeepEarlierText() {
+        var writer = JSONWriter()
+        writer.appendRaw("abc")
+        let mark = writer.count
+        writer.append(string: "line")
+        writer.truncate(to: mark)
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == "abc")
+        writer.removeAll()
+        #expect(writer.bytes.isEmpty)
+        writer.append(unsigned: 7, minimumDigits: 3)
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == "007")
+    }
+
     static let reals: [Double] = [
         0, -0.0, 1, -1, 12, 0.038, 0.5, -0.25, 1.001, 123.456, 999_999.999, 0.000_1, 0.001, 0.000_5,
         1e-7, 1.5e-10, 1e15, 1e20, 123_456_789_012_345_678, -2.5e-300, 1.7976931348623157e308,

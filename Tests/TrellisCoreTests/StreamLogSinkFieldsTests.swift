@@ -83,4 +83,67 @@ import Testing
         #expect(record.fields.map(\.0) == ["requestId", "a"])
         #expect(record.fields.map(\.1) == [.string("r1"), .int(1)])
     }
+
+    /// Fields with a fixed key set, as `LoggingDecorator` writes them; `note` is left out when nil.
+    struct FixedFields: LogFields {
+        var status: Int
+        var note: String?
+        static let fieldKeys: LogFieldKeys? = LogFieldKeys(["status", "note"])
+
+        func forEachField(_ body: (String, JSON) -> Void) {
+            body("status", .int(Int64(status)))
+            if let note { body("note", .string(note)) }
+        }
+
+        var array: [(String, JSON)] {
+            var all: [(String, JSON)] = []
+            forEachField { all.append(($0, $1)) }
+            return all
+        }
+    }
+
+    static let fixedRows: [(metadata: [(key: String, value: String)], fields: FixedFields)] = [
+        ([(key: "requestId", value: "r1")], FixedFields(status: 200, note: "a\"b")),
+        ([(key: "requestId", value: "r1")], FixedFields(status: 500, note: nil)),
+        // A metadata key in the fixed set, written by this line or not, and a reserved metadata key.
+        ([(key: "note", value: "from metadata")], FixedFields(status: 200, note: "from fields")),
+        ([(key: "note", value: "from metadata")], FixedFields(status: 200, note: nil)),
+        ([(key: "msg", value: "m")], FixedFields(status: 200, note: nil)),
+        ([(key: "a", value: "1"), (key: "a", value: "2")], FixedFields(status: 200, note: nil)),
+    ]
+
+    @Test func fixedKeyFieldsLineMatchesRecordLine() throws {
+        for row in Self.fixedRows {
+            let output = try Self.captureOutput { sink in
+                sink.write(level: .info, message: "invocation", metadata: row.metadata, fields: row.fields)
+            }
+            #expect(output.utf8.filter { $0 == UInt8(ascii: "\n") }.count == 1)
+            let record = LogRecord(time: 0, level: .info, message: "invocation", metadata: row.metadata, fields: row.fields.array)
+            let expected = StreamLogSinkJSONLineTests.janssonLine(record)
+            #expect(try Self.withoutTime(String(output.dropLast())) == Self.withoutTime(expected), "\(row.metadata)")
+        }
+    }
+
+    @Test func fieldKeysCleanOnlyWhenDistinctAndUnreserved() {
+        #expect(LogFieldKeys(["status", "note"]).isClean)
+        #expect(!LogFieldKeys(["status", "status"]).isClean)
+        #expect(!LogFieldKeys(["status", "time"]).isClean)
+        let keys = LogFieldKeys(["status", "durationMs"])
+        #expect(keys.contains("status"))
+        #expect(keys.contains("durationMs"))
+        #expect(!keys.contains("statuz"))
+        #expect(!keys.contains("path"))
+        #expect(!keys.contains(""))
+    }
+
+    @Test func bufferedLinesTimestampMatchesUncached() {
+        var cache = TimestampPrefixCache()
+        for unixTime in [0.0, 0.5, 0.999, 1.0, 59.999, 60.001, 951_782_400.5, 951_782_400.25, 4_102_444_799.999] {
+            var cached = JSONWriter()
+            cache.appendRFC3339(unixTime, to: &cached)
+            var direct = JSONWriter()
+            Timestamp.appendRFC3339(unixTime, to: &direct)
+            #expect(cached.bytes == direct.bytes, "\(unixTime)")
+        }
+    }
 }

@@ -1,6 +1,6 @@
 import Testing
 import TrellisCore
-import TrellisDecorators
+@testable import TrellisDecorators
 
 @Suite struct LoggingDecoratorTests {
     private func run(
@@ -67,6 +67,21 @@ import TrellisDecorators
             return .text("late")
         }
         #expect(lines.first?["status"] == 504)
+    }
+
+    /// The sink trusts `fieldKeys` instead of checking each line, so every key must be listed there.
+    @Test func invocationFieldKeysListEveryKey() throws {
+        let keys = try #require(InvocationLogFields.fieldKeys)
+        #expect(keys.isClean)
+        for errorCode in [nil, "timeout"] as [String?] {
+            let fields = InvocationLogFields(
+                method: "GET", path: "", status: 200, durationMilliseconds: 1, bytesIn: 0, bytesOut: 0, client: "c",
+                principal: "p", rateLimit: .allowed, errorCode: errorCode)
+            var passed: [String] = []
+            fields.forEachField { key, _ in passed.append(key) }
+            #expect(passed.allSatisfy(keys.contains), "\(passed)")
+            #expect(passed.count == (errorCode == nil ? 9 : 10))
+        }
     }
 
     @Test func factoryRejectsUnknownSetting() {

@@ -57,6 +57,9 @@ import TrellisRuntime
         (#"{"server": {"limits": {"bodyBytes": -1}}}"#, "server.limits.bodyBytes"),
         (#"{"server": {"limits": {"headerTimeout": 1}}}"#, "server.limits.headerTimeout"),
         (#"{"logging": {"level": "loud"}}"#, "logging.level"),
+        (#"{"logging": {"flushMilliseconds": -1}}"#, "logging.flushMilliseconds"),
+        (#"{"logging": {"flushMilliseconds": 10001}}"#, "logging.flushMilliseconds"),
+        (#"{"logging": {"flushMilliseconds": 2.5}}"#, "logging.flushMilliseconds"),
         (#"{"defaults": {"decorators": {}}}"#, "defaults.decorators"),
         (#"{"defaults": {"decorators": [{}]}}"#, "defaults.decorators[0].type"),
         (#"{"functions": {"bad name": {}}}"#, "functions.bad name"),
@@ -75,6 +78,12 @@ import TrellisRuntime
         } catch {
             #expect(error.field == field, "\(error)")
         }
+    }
+
+    @Test func flushMillisecondsReadAndDefaulted() throws {
+        #expect(try parse("{}").logging.flushMilliseconds == 50)
+        #expect(try parse(#"{"logging": {"flushMilliseconds": 0}}"#).logging.flushMilliseconds == 0)
+        #expect(try parse(#"{"logging": {"flushMilliseconds": 10000}}"#).logging.flushMilliseconds == 10_000)
     }
 
     @Test func eventLoopsReadAndDefaulted() throws {
