@@ -298,7 +298,7 @@ final class Connection: @unchecked Sendable {
 
     /// Responds with a routing error before the body was read, then closes the connection.
     private func rejectBeforeBody(_ error: HTTPError) {
-        let incomingID = head?.headers.first { Headers.namesEqual($0.name, "X-Request-Id") }?.value
+        let incomingID = head?.requestIDField
         requestID = RequestID.resolve(incoming: incomingID)
         discardInput = true
         requestIsHead = false
@@ -346,7 +346,7 @@ final class Connection: @unchecked Sendable {
         requestsServed += 1
         requestKeepAlive = head.keepAlive
         requestIsHead = head.method == "HEAD"
-        let incomingID = head.headers.first { Headers.namesEqual($0.name, "X-Request-Id") }?.value
+        let incomingID = head.requestIDField
 
         switch eventLoop.router.route(method: head.method, target: head.target) {
         case .builtin(let endpoint):
@@ -455,7 +455,7 @@ final class Connection: @unchecked Sendable {
     /// the response.
     private func reject(_ error: HTTPParseError) {
         eventLoop.metrics.recordHTTPError(status: error.status)
-        let incomingID = head?.headers.first { Headers.namesEqual($0.name, "X-Request-Id") }?.value
+        let incomingID = head?.requestIDField
         requestID = RequestID.resolve(incoming: incomingID)
         discardInput = true
         requestIsHead = false
@@ -465,7 +465,7 @@ final class Connection: @unchecked Sendable {
 
     private func rejectAfterTimeout(code: String, message: String) {
         eventLoop.metrics.recordHTTPError(status: 408)
-        let incomingID = head?.headers.first { Headers.namesEqual($0.name, "X-Request-Id") }?.value
+        let incomingID = head?.requestIDField
         requestID = RequestID.resolve(incoming: incomingID)
         discardInput = true
         requestIsHead = false

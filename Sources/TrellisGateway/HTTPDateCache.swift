@@ -3,8 +3,11 @@ import Glibc
 /// The `Date` field value in IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 section
 /// 5.6.7), formatted at most once per second. Loop-confined: each loop keeps its own.
 struct HTTPDateCache {
+    /// The length of every value.
+    static let valueBytes = 29
+
     private var second: time_t = -1
-    /// Always 29 bytes once filled.
+    /// Always `valueBytes` bytes once filled.
     private var text: [UInt8] = []
 
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]

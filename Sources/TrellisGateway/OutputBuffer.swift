@@ -62,10 +62,26 @@ struct OutputBuffer: ~Copyable {
 
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 
-    private mutating func reserve(_ extra: Int) {
-        guard count + extra > capacity else { return }
+    /// Where the next appended byte goes. Writing there directly needs `reserve(_:)` first and
+    /// `didAppend(_:)` after.
+    var end: UnsafeMutablePointer<UInt8> { base + count }
+
+    /// Makes room for at least `extra` more bytes, so that up to that many can be written at `end`.
+    @inline(__always)
+    mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(toHold: count + extra) }
+    }
+
+    /// Counts `written` bytes that were stored at `end`, within room made by `reserve(_:)`.
+    @inline(__always)
+    mutating func didAppend(_ written: Int) {
+        precondition(written >= 0 && count + written <= capacity, "OutputBuffer: written past the reserved room")
+        count += written
+    }
+
+    private mutating func grow(toHold needed: Int) {
         var newCapacity = capacity * 2
-        while newCapacity < count + extra { newCapacity *= 2 }
+        while newCapacity < needed { newCapacity *= 2 }
         let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         newBase.update(from: base, count: count)
         base.deallocate()

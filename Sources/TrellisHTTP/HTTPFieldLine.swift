@@ -1,20 +1,22 @@
 /// The name and value of one field line, as byte ranges of the parser's buffer (RFC 9112 section 5).
+/// The pointers are valid only while the buffer is, inside the parser's `withUnsafeBufferPointer`.
 struct HTTPFieldLine {
-    var name: ArraySlice<UInt8>
+    var name: UnsafeBufferPointer<UInt8>
     /// The value without leading and trailing SP and HTAB.
-    var value: ArraySlice<UInt8>
+    var value: UnsafeBufferPointer<UInt8>
+    /// True when every byte of the value is ASCII (no obs-text).
+    var valueIsASCII: Bool
 
     /// Parses `field-name ":" OWS field-value OWS` from one line without its CRLF.
-    init(parsing line: ArraySlice<UInt8>) throws(HTTPParseError) {
-        let end = line.endIndex
+    init(parsing line: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) {
+        let end = line.count
 
         // A line that starts with whitespace is obs-fold after a field line, or whitespace between
         // the request line and the first field. RFC 9112 sections 5.2 and 2.2 allow rejecting both.
-        if HTTPSyntax.isWhitespace(line[line.startIndex]) { throw .obsoleteLineFolding }
+        if HTTPSyntax.isWhitespace(line[0]) { throw .obsoleteLineFolding }
 
-        var index = line.startIndex
-        while index < end && HTTPSyntax.isTokenByte(line[index]) { index += 1 }
-        if index == line.startIndex { throw .invalidHeaderName }
+        let index = HTTPSyntax.endOfToken(in: line, from: 0)
+        if index == 0 { throw .invalidHeaderName }
         if index == end { throw .missingHeaderColon }
         if line[index] != HTTPSyntax.colon {
             // RFC 9112 section 5.1: whitespace between name and colon must be rejected with 400.
@@ -24,11 +26,12 @@ struct HTTPFieldLine {
             if afterWhitespace < end && line[afterWhitespace] == HTTPSyntax.colon { throw .whitespaceBeforeColon }
             throw .invalidHeaderName
         }
-        name = line[line.startIndex..<index]
-        value = HTTPSyntax.trimmingWhitespace(line[(index + 1)..<end])
+        name = UnsafeBufferPointer(rebasing: line[0..<index])
+        value = HTTPSyntax.trimmingWhitespace(UnsafeBufferPointer(rebasing: line[(index + 1)..<end]))
 
-        for byte in value where !HTTPSyntax.isFieldValueByte(byte) {
+        guard let ascii = HTTPSyntax.checkFieldValue(value) else {
             throw .invalidHeaderValue(name: String(decoding: name, as: UTF8.self))
         }
+        valueIsASCII = ascii
     }
 }

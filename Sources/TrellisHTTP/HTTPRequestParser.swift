@@ -24,13 +24,20 @@ public struct HTTPRequestParser: Sendable {
     /// known to contain no line end, so each byte of a line is searched once however it is split.
     private var scanIndex = 0
     private var phase = Phase.requestLine
-    private var head: HTTPHeadBuilder?
+    /// The head being read; between requests a builder that holds nothing.
+    private var head = HTTPHeadBuilder()
     /// Field lines of the current request so far, headers and trailers together.
     private var fieldLineCount = 0
     /// Bytes of those field lines with their CRLFs.
     private var fieldSectionBytes = 0
     /// Decoded body bytes of the current chunked request so far.
     private var chunkedBodyBytes = 0
+    /// Header fields of the previous request, reserved for the next one: requests on one connection
+    /// tend to look alike.
+    private var previousFieldCount = 0
+
+    /// Field slots reserved for a request at least, whatever came before.
+    private static let minimumFieldCapacity = 8
 
     /// Consumed bytes at the front of the buffer are removed once there are at least this many and
     /// they are at least half of the buffer, so the cost of moving the rest stays amortized.
@@ -75,7 +82,7 @@ public struct HTTPRequestParser: Sendable {
             return try advance()
         } catch {
             phase = .failed(error)
-            head = nil
+            head = HTTPHeadBuilder()
             throw error
         }
     }
@@ -126,7 +133,11 @@ public struct HTTPRequestParser: Sendable {
                 // RFC 9112 section 2.2: a server should ignore at least one empty line before a request.
                 if line.isEmpty { continue }
                 if line.count > limits.requestLineBytes { throw .requestLineTooLong(limit: limits.requestLineBytes) }
-                head = HTTPHeadBuilder(requestLine: try HTTPRequestLine(parsing: buffer[line]))
+                let requestLine = try buffer.withUnsafeBufferPointer { buffer throws(HTTPParseError) in
+                    try HTTPRequestLine(parsing: UnsafeBufferPointer(rebasing: buffer[line]))
+                }
+                head = HTTPHeadBuilder(
+                    requestLine: requestLine, expectedFieldCount: max(Self.minimumFieldCapacity, previousFieldCount))
                 fieldLineCount = 0
                 fieldSectionBytes = 0
                 chunkedBodyBytes = 0
@@ -135,7 +146,7 @@ public struct HTTPRequestParser: Sendable {
             case .headerLines:
                 guard let line = try nextFieldLine() else { return nil }
                 if line.isEmpty { return .head(try finishHead()) }
-                try head?.add(HTTPFieldLine(parsing: buffer[line]))
+                try addField(line)
 
             case .fixedBody(let remaining):
                 let count = min(remaining, buffer.count - readIndex)
@@ -186,20 +197,32 @@ public struct HTTPRequestParser: Sendable {
                     phase = .messageEnd
                     continue
                 }
-                _ = try HTTPFieldLine(parsing: buffer[line])
+                try buffer.withUnsafeBufferPointer { buffer throws(HTTPParseError) in
+                    _ = try HTTPFieldLine(parsing: UnsafeBufferPointer(rebasing: buffer[line]))
+                }
 
             case .messageEnd:
                 phase = .requestLine
-                head = nil
                 return .end
             }
         }
     }
 
-    /// Ends the field section: builds the head and picks the body phase from its framing.
+    /// Parses the header line at `line` and adds it to the head, which is changed in place.
+    private mutating func addField(_ line: Range<Int>) throws(HTTPParseError) {
+        // A second reference to the buffer's storage, so that the closure may change `head`.
+        let storage = buffer
+        try storage.withUnsafeBufferPointer { buffer throws(HTTPParseError) in
+            try head.add(HTTPFieldLine(parsing: UnsafeBufferPointer(rebasing: buffer[line])))
+        }
+    }
+
+    /// Ends the field section: builds the head and picks the body phase from its framing. The builder
+    /// is emptied, so that the head's field array has one owner.
     private mutating func finishHead() throws(HTTPParseError) -> HTTPRequestHead {
-        guard let head else { preconditionFailure("field lines are parsed only after a request line") }
+        previousFieldCount = head.fieldCount
         let result = try head.finish(limits: limits)
+        head = HTTPHeadBuilder()
         switch result.framing {
         case .none, .contentLength(0): phase = .messageEnd
         case .contentLength(let length): phase = .fixedBody(remaining: length)
@@ -211,27 +234,23 @@ public struct HTTPRequestParser: Sendable {
     /// Returns the next complete line without its CRLF and consumes it, or nil when its end has not
     /// arrived. Throws on a bare CR or LF.
     private mutating func nextLine() throws(HTTPParseError) -> Range<Int>? {
-        var index = scanIndex
         let end = buffer.count
-        while index < end {
-            let byte = buffer[index]
-            if byte == HTTPSyntax.lf { throw .bareLF }
-            if byte == HTTPSyntax.cr {
-                // A CR at the end of the buffer waits for the next byte, and the scan resumes at it.
-                guard index + 1 < end else {
-                    scanIndex = index
-                    return nil
-                }
-                guard buffer[index + 1] == HTTPSyntax.lf else { throw .bareCR }
-                let line = readIndex..<index
-                readIndex = index + 2
-                scanIndex = readIndex
-                return line
-            }
-            index += 1
+        let index = buffer.withUnsafeBufferPointer { HTTPSyntax.indexOfLineBreak(in: $0, from: scanIndex) }
+        guard index < end else {
+            scanIndex = end
+            return nil
         }
-        scanIndex = end
-        return nil
+        if buffer[index] == HTTPSyntax.lf { throw .bareLF }
+        // A CR at the end of the buffer waits for the next byte, and the scan resumes at it.
+        guard index + 1 < end else {
+            scanIndex = index
+            return nil
+        }
+        guard buffer[index + 1] == HTTPSyntax.lf else { throw .bareCR }
+        let line = readIndex..<index
+        readIndex = index + 2
+        scanIndex = readIndex
+        return line
     }
 
     /// Returns the next header or trailer line like `nextLine()`, and counts it against
