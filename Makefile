@@ -78,7 +78,7 @@ bench-deps: deps
 		$(PYTHON) -m pip install --quiet matplotlib || $(PYTHON) -m pip install --quiet --break-system-packages matplotlib; }
 
 # nginx, Node and Trellis under wrk, server CPU and context switches per request, callgrind costs per
-# request, 1 against 2 event loops, microbenchmarks, cold start and memory; release build, about 8
+# request, 1 against 2 event loops, microbenchmarks, cold start and memory; release build, about 5
 # minutes; writes BENCHMARKS.md and bench/chart.png. Not part of `make test`. BENCH_ARGS passes
 # options to bench/bench.py (see its --help), for example BENCH_ARGS="--rounds 5".
 bench: bench-deps

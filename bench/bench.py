@@ -27,6 +27,9 @@ import wrk
 PACING_DELAY_MS = 1
 # The maximum number of connections a half-rate run may open.
 MAX_PACED_CONNECTIONS = 4000
+# Calibration runs per half-rate row, and how far from the target rate a calibration run may land.
+CALIBRATION_RUNS = 3
+CALIBRATION_TOLERANCE = 0.05
 
 
 def parse_arguments():
@@ -89,13 +92,15 @@ def max_rate(rows, running, scripts, arguments, wrk_cpu):
 
 def half_rate(row, running, folder, target_rps, seconds, wrk_cpu):
     """p99 at about `target_rps`: each connection pauses PACING_DELAY_MS before every request, and the
-    connection count is calibrated by a 2 s run so that the achieved rate lands near the target."""
+    connection count is calibrated by 2 s runs, up to CALIBRATION_RUNS of them, until the achieved rate
+    is within CALIBRATION_TOLERANCE of the target."""
     script = wrk.lua_script(folder, row.key + "-paced", row.method, row.headers, row.body, PACING_DELAY_MS)
     connections = max(1, round(target_rps * (PACING_DELAY_MS + 0.1) / 1000))
-    calibration = wrk.run(url(running, row), script, connections, 2, wrk_cpu)
-    if calibration["rps"] > 0:
-        connections = round(connections * target_rps / calibration["rps"])
-    connections = max(1, min(MAX_PACED_CONNECTIONS, connections))
+    for _ in range(CALIBRATION_RUNS):
+        calibration = wrk.run(url(running, row), script, connections, 2, wrk_cpu)
+        if calibration["rps"] <= 0 or abs(calibration["rps"] / target_rps - 1) <= CALIBRATION_TOLERANCE:
+            break
+        connections = max(1, min(MAX_PACED_CONNECTIONS, round(connections * target_rps / calibration["rps"])))
     result = wrk.run(url(running, row), script, connections, seconds, wrk_cpu)
     result["connections"] = connections
     result["target_rps"] = target_rps

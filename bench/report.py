@@ -203,7 +203,8 @@ servers' efficiency even when a neighbour's load moves the req/s figures.
 
 wrk2 is not packaged in Debian, so the pacing is approximate: each connection waits
 {results['pacing_delay_ms']} ms (a wrk Lua `delay()`) before each request, and the connection count is
-calibrated with a 2 s run so that the achieved rate lands near half of the row's median max rate. wrk
+calibrated with up to 3 runs of 2 s so that the achieved rate lands within 5% of half of the row's
+median max rate (when none does, the count the last run suggests is used). wrk
 times each request from its own send, so a stall delays later requests without showing in their
 latency (coordinated omission); these p99 figures are therefore a lower bound on what an open-loop
 load generator would report.
