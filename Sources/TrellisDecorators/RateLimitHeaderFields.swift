@@ -39,8 +39,61 @@ public enum RateLimitHeaderFields {
     }
 
     /// Formats the `RateLimit` value for `remaining` tokens and an effective window of `windowSeconds`.
+    ///
+    /// It runs on every allowed request, so it writes the bytes into one String of the final size.
+    /// Interpolation would append piece by piece and grow the String several times.
     public static func limit(name: String, remaining: Double, cost: Double, windowSeconds: UInt64) -> String {
-        "\"\(name)\";r=\(wholeRequests(remaining, cost: cost));t=\(windowSeconds)"
+        let requests = wholeRequests(remaining, cost: cost)
+        var name = name
+        return name.withUTF8 { nameBytes in
+            // `"` name `";r=` digits `;t=` digits: 8 bytes of punctuation and at most 20 digits per number.
+            String(unsafeUninitializedCapacity: nameBytes.count + 48) { buffer in
+                var writer = ByteWriter(buffer: buffer)
+                writer.append(UInt8(ascii: "\""))
+                writer.append(nameBytes)
+                writer.append(UInt8(ascii: "\""))
+                writer.append(UInt8(ascii: ";"))
+                writer.append(UInt8(ascii: "r"))
+                writer.append(UInt8(ascii: "="))
+                writer.appendDecimal(requests)
+                writer.append(UInt8(ascii: ";"))
+                writer.append(UInt8(ascii: "t"))
+                writer.append(UInt8(ascii: "="))
+                writer.appendDecimal(windowSeconds)
+                return writer.count
+            }
+        }
+    }
+
+    /// A cursor that appends bytes to a buffer the caller sized for everything written.
+    private struct ByteWriter {
+        let buffer: UnsafeMutableBufferPointer<UInt8>
+        var count = 0
+
+        mutating func append(_ byte: UInt8) {
+            buffer[count] = byte
+            count += 1
+        }
+
+        mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+            for byte in bytes { append(byte) }
+        }
+
+        /// Appends `value` in decimal without leading zeros: at most 20 digits.
+        mutating func appendDecimal(_ value: UInt64) {
+            var digitCount = 1
+            var scaled = value
+            while scaled >= 10 {
+                scaled /= 10
+                digitCount += 1
+            }
+            var remaining = value
+            for position in stride(from: count + digitCount - 1, through: count, by: -1) {
+                buffer[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+            }
+            count += digitCount
+        }
     }
 
     /// Converts nanoseconds to whole seconds, rounded up.

@@ -180,7 +180,10 @@ import TrellisTestSupport
 
     /// Counts the IPv4 and IPv6 TCP sockets in the LISTEN state on `port`, from `/proc/net/tcp` and
     /// `/proc/net/tcp6` (Linux; the local address ends in the port in hexadecimal, state `0A` is LISTEN).
+    /// Counts this process's listening TCP sockets on `port`. Sockets of other processes are left out,
+    /// because another test run on the machine may bind the port once this test released it.
     static func listeningSocketCount(port: Int) throws -> Int {
+        let ownInodes = ownSocketInodes()
         var count = 0
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             // Read to the end: a procfs file reports size 0, and the table spans many pages when the
@@ -192,9 +195,25 @@ import TrellisTestSupport
                 let fields = line.split(separator: " ")
                 guard fields.count > 3, let colon = fields[1].lastIndex(of: ":") else { continue }
                 let localPort = Int(fields[1][fields[1].index(after: colon)...], radix: 16)
+                // Field 9 is the socket's inode (proc(5), /proc/net/tcp); state 0A is LISTEN.
+                guard fields.count > 9, let inode = Int(fields[9]), ownInodes.contains(inode) else { continue }
                 if localPort == port && fields[3] == "0A" { count += 1 }
             }
         }
         return count
+    }
+
+    /// The inodes of the sockets this process has open, from the `socket:[INODE]` links in /proc/self/fd.
+    static func ownSocketInodes() -> Set<Int> {
+        var inodes = Set<Int>()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for entry in entries {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)"),
+                  target.hasPrefix("socket:["), target.hasSuffix("]"),
+                  let inode = Int(target.dropFirst("socket:[".count).dropLast())
+            else { continue }
+            inodes.insert(inode)
+        }
+        return inodes
     }
 }
