@@ -19,34 +19,40 @@ public enum InlineDecoratorStep<Passage> {
 /// `FunctionRegistry.registerInline`). A function runs inline only when every decorator in its chain
 /// conforms; one async-only decorator puts the whole chain on the async path.
 ///
-/// The onion model applies as for `Decorator`. `before` may change the request passed on, answer early
-/// (`.respond`) or throw. `after` gets what the rest of the chain returned or threw, and may change the
-/// response, throw, or catch the error by returning a response.
+/// The onion model applies as for `Decorator`. `before` may return a response early (`.respond`) or throw. `after`
+/// gets the response the rest of the chain returned and `afterError` what it threw; both may change the
+/// response or throw, and `afterError` catches the error by returning a response. The request passes on
+/// unchanged, so that no decorator pays for a copy of it; a decorator that rewrites the request stays a
+/// plain `Decorator`.
 ///
 /// A decorator that adds a field to every successful response:
 ///
 ///     struct Served: InlineDecorator {
 ///         let name = "served"
-///         func before(_ request: inout Request, context: Context) -> InlineDecoratorStep<Void> { .proceed(()) }
-///         func after(_ result: Result<Response, any Error>, passage: Void, request: Request, context: Context) throws -> Response {
-///             var response = try result.get()
+///         func before(_ request: Request, context: Context) -> InlineDecoratorStep<Void> { .proceed(()) }
+///         func after(_ response: consuming Response, passage: Void, request: Request, context: Context) -> Response {
 ///             response.headers.add("X-Served-By", "trellis")
 ///             return response
 ///         }
 ///     }
 public protocol InlineDecorator: Decorator {
-    /// The values `before` hands to `after` for one request; `Void` when there are none.
+    /// The values `before` hands to `after` or `afterError` for one request; `Void` when there are none.
     associatedtype Passage = Void
 
     /// Runs before the rest of the chain. It must not block: in the inline chain it runs on the event loop thread.
-    func before(_ request: inout Request, context: Context) throws -> InlineDecoratorStep<Passage>
+    func before(_ request: Request, context: Context) throws -> InlineDecoratorStep<Passage>
 
-    /// Runs after the rest of the chain returned a response or threw (`result`), unless `before`
-    /// returned `.respond`. `request` is the request this decorator received, before `before` changed it.
-    func after(_ result: Result<Response, any Error>, passage: Passage, request: Request, context: Context) throws -> Response
+    /// Runs after the rest of the chain returned `response`, unless `before` returned `.respond`. The
+    /// default returns `response` unchanged.
+    func after(_ response: consuming Response, passage: Passage, request: Request, context: Context) throws -> Response
 
-    /// Runs this decorator's part of the inline chain. The default calls `before`, `next` and `after`;
-    /// it is a requirement so that calls through `any InlineDecorator` reach a specialized copy.
+    /// Runs after the rest of the chain threw `error`, unless `before` returned `.respond`. The default
+    /// rethrows it.
+    func afterError(_ error: any Error, passage: Passage, request: Request, context: Context) throws -> Response
+
+    /// Runs this decorator's part of the inline chain. The default calls `before`, `next` and `after`
+    /// or `afterError`. It is a requirement so that calls through `any InlineDecorator` reach a
+    /// specialized copy.
     func handleInline(_ request: Request, context: Context, next: InlineHandler) throws -> Response
 }
 
@@ -55,36 +61,45 @@ public protocol InlineDecorator: Decorator {
 extension InlineDecorator {
     @inlinable
     public func handleInline(_ request: Request, context: Context, next: InlineHandler) throws -> Response {
-        var forwarded = request
         let passage: Passage
-        switch try before(&forwarded, context: context) {
+        switch try before(request, context: context) {
         case .respond(let response): return response
         case .proceed(let value): passage = value
         }
-        return try after(Result { try next(forwarded, context) }, passage: passage, request: request, context: context)
+        let response: Response
+        do {
+            response = try next(request, context)
+        } catch {
+            return try afterError(error, passage: passage, request: request, context: context)
+        }
+        return try after(response, passage: passage, request: request, context: context)
     }
 
     /// The async form of `handleInline`, for chains that contain an async-only decorator or handler.
     @inlinable
     nonisolated(nonsending) public func handle(_ request: Request, context: Context, next: Handler) async throws -> Response {
-        var forwarded = request
         let passage: Passage
-        switch try before(&forwarded, context: context) {
+        switch try before(request, context: context) {
         case .respond(let response): return response
         case .proceed(let value): passage = value
         }
-        // `Result(catching:)` takes no async closure.
-        let result: Result<Response, any Error>
-        do { result = .success(try await next(forwarded, context)) } catch { result = .failure(error) }
-        return try after(result, passage: passage, request: request, context: context)
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            return try afterError(error, passage: passage, request: request, context: context)
+        }
+        return try after(response, passage: passage, request: request, context: context)
     }
-}
 
-extension InlineDecorator where Passage == Void {
-    /// Passes on what the rest of the chain returned or threw: the default for decorators that act only before.
     @inlinable
-    public func after(_ result: Result<Response, any Error>, passage: Void, request: Request, context: Context) throws -> Response {
-        try result.get()
+    public func after(_ response: consuming Response, passage: Passage, request: Request, context: Context) throws -> Response {
+        response
+    }
+
+    @inlinable
+    public func afterError(_ error: any Error, passage: Passage, request: Request, context: Context) throws -> Response {
+        throw error
     }
 }
 

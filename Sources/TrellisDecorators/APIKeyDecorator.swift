@@ -79,7 +79,7 @@ public struct APIKeyDecorator: BatchDecorator, InlineDecorator {
     }
 
     /// Authenticates the request and sets `context.principal`; throws the 400, 401 or 403 on failure.
-    public func before(_ request: inout Request, context: Context) throws -> InlineDecoratorStep<Void> {
+    public func before(_ request: Request, context: Context) throws -> InlineDecoratorStep<Void> {
         try AuthDecoratorFlow.before(
             request, context: context, decorator: name, realm: realm, metrics: metrics, triggers: triggers,
             authenticate: authenticate)

@@ -63,7 +63,7 @@ public struct JWTDecorator: BatchDecorator, InlineDecorator {
     }
 
     /// Authenticates the request and sets `context.principal`; throws the 400, 401 or 403 on failure.
-    public func before(_ request: inout Request, context: Context) throws -> InlineDecoratorStep<Void> {
+    public func before(_ request: Request, context: Context) throws -> InlineDecoratorStep<Void> {
         try AuthDecoratorFlow.before(
             request, context: context, decorator: name, realm: realm, metrics: metrics, triggers: triggers,
             authenticate: authenticate)

@@ -19,25 +19,27 @@ public struct LoggingDecorator: InlineDecorator {
         self.escalate = escalate
     }
 
-    public func before(_ request: inout Request, context: Context) -> InlineDecoratorStep<ContinuousClock.Instant> {
+    public func before(_ request: Request, context: Context) -> InlineDecoratorStep<ContinuousClock.Instant> {
         .proceed(.now)
     }
 
-    /// Writes the line for what the rest of the chain returned or threw, and passes it on unchanged.
+    /// Writes the line for the response the rest of the chain returned, and returns it unchanged.
     public func after(
-        _ result: Result<Response, any Error>, passage start: ContinuousClock.Instant, request: Request, context: Context
+        _ response: consuming Response, passage start: ContinuousClock.Instant, request: Request, context: Context
+    ) -> Response {
+        let status = context.isTimedOut ? 504 : response.status
+        write(request, context, start: start, status: status, bytesOut: response.body.count, errorCode: nil)
+        return response
+    }
+
+    /// Writes the line for the error the rest of the chain threw, with the status it maps to, and rethrows it.
+    public func afterError(
+        _ error: any Error, passage start: ContinuousClock.Instant, request: Request, context: Context
     ) throws -> Response {
-        switch result {
-        case .success(let response):
-            let status = context.isTimedOut ? 504 : response.status
-            write(request, context, start: start, status: status, bytesOut: response.body.count, errorCode: nil)
-            return response
-        case .failure(let error):
-            let rendered = ErrorMapping.response(for: error, context: context)
-            let code = context.isTimedOut ? "timeout" : (error as? HTTPError)?.code ?? "internal_error"
-            write(request, context, start: start, status: rendered.status, bytesOut: rendered.body.count, errorCode: code)
-            throw error
-        }
+        let rendered = ErrorMapping.response(for: error, context: context)
+        let code = context.isTimedOut ? "timeout" : (error as? HTTPError)?.code ?? "internal_error"
+        write(request, context, start: start, status: rendered.status, bytesOut: rendered.body.count, errorCode: code)
+        throw error
     }
 
     private func write(

@@ -118,7 +118,7 @@ public struct RateLimitDecorator: BatchDecorator, InlineDecorator {
 
     /// Takes the request's tokens. Passes on the `RateLimit` field value when allowed, nil when refused
     /// in shadow mode (no fields then), and throws the 429 when refused.
-    public func before(_ request: inout Request, context: Context) throws -> InlineDecoratorStep<String?> {
+    public func before(_ request: Request, context: Context) throws -> InlineDecoratorStep<String?> {
         let bucketKey = key.bucketKey(for: request, context: context)
         let now = clock()
         let decision = buckets.take(bucketKey, cost: Double(cost), at: now)
@@ -151,19 +151,21 @@ public struct RateLimitDecorator: BatchDecorator, InlineDecorator {
             headers: headers)
     }
 
-    /// Adds the fields to the response, or to a thrown `HTTPError`, of an allowed request.
+    /// Adds the fields to the response of an allowed request.
     public func after(
-        _ result: Result<Response, any Error>, passage limitFieldValue: String?, request: Request, context: Context
+        _ response: consuming Response, passage limitFieldValue: String?, request: Request, context: Context
+    ) -> Response {
+        if let limitFieldValue { addFields(limit: limitFieldValue, to: &response.headers) }
+        return response
+    }
+
+    /// Adds the fields to an `HTTPError` thrown for an allowed request, and rethrows every error.
+    public func afterError(
+        _ error: any Error, passage limitFieldValue: String?, request: Request, context: Context
     ) throws -> Response {
-        guard let limitFieldValue else { return try result.get() }
-        do {
-            var response = try result.get()
-            addFields(limit: limitFieldValue, to: &response.headers)
-            return response
-        } catch var error as HTTPError {
-            addFields(limit: limitFieldValue, to: &error.headers)
-            throw error
-        }
+        guard let limitFieldValue, var httpError = error as? HTTPError else { throw error }
+        addFields(limit: limitFieldValue, to: &httpError.headers)
+        throw httpError
     }
 
     /// Reads `CLOCK_MONOTONIC` in nanoseconds: the default clock.

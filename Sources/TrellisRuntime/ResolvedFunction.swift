@@ -77,10 +77,11 @@ public final class ResolvedFunction: Sendable {
         defer { inFlight.subtract(1, ordering: .relaxed) }
         guard running <= maxConcurrency else { return concurrencyRejection(context: context, start: start) }
 
-        // `Result(catching:)` takes no async closure.
-        let result: Result<Response, any Error>
-        do { result = .success(try await chain(request, context)) } catch { result = .failure(error) }
-        return finish(result, context: context, start: start)
+        do {
+            return finish(try await chain(request, context), context: context, start: start)
+        } catch {
+            return finish(failure: error, context: context, start: start)
+        }
     }
 
     /// Runs the inline chain and handler on the calling thread, with no task, and otherwise does what
@@ -96,7 +97,11 @@ public final class ResolvedFunction: Sendable {
         defer { inFlight.subtract(1, ordering: .relaxed) }
         guard running <= maxConcurrency else { return concurrencyRejection(context: context, start: start) }
 
-        return finish(Result { try inlineChain(request, context) }, context: context, start: start)
+        do {
+            return finish(try inlineChain(request, context), context: context, start: start)
+        } catch {
+            return finish(failure: error, context: context, start: start)
+        }
     }
 
     /// Returns the 503 for an invocation over `maxConcurrency`, and counts it.
@@ -113,19 +118,17 @@ public final class ResolvedFunction: Sendable {
         return response
     }
 
-    /// Turns what the chain returned or threw into the response, logs a handler's failure, gives 504
-    /// once the context timed out, and records the metrics.
-    private func finish(_ result: Result<Response, any Error>, context: Context, start: ContinuousClock.Instant) -> Response {
-        var response: Response
-        switch result {
-        case .success(let returned):
-            response = returned
-        case .failure(let error):
-            response = ErrorMapping.response(for: error, context: context)
-            if !(error is HTTPError) && !context.isTimedOut {
-                context.logger.error("handler failed", [("error", .string(String(describing: error)))])
-            }
+    /// Turns the error the chain threw into its response and logs a handler's failure, then finishes as
+    /// for a returned response.
+    private func finish(failure error: any Error, context: Context, start: ContinuousClock.Instant) -> Response {
+        if !(error is HTTPError) && !context.isTimedOut {
+            context.logger.error("handler failed", [("error", .string(String(describing: error)))])
         }
+        return finish(ErrorMapping.response(for: error, context: context), context: context, start: start)
+    }
+
+    /// Gives 504 in place of `response` once the context timed out, and records the metrics.
+    private func finish(_ response: consuming Response, context: Context, start: ContinuousClock.Instant) -> Response {
         if context.isTimedOut && response.status != 504 {
             response = ErrorMapping.response(for: CancellationError(), context: context)
         }
