@@ -8,8 +8,8 @@ public enum Functions {
     public static func register(into registry: FunctionRegistry) {
         registry.registerDecorator(ServerTimingDecorator.configType, factory: ServerTimingDecorator.make)
 
-        registry.register("hello", options: Hello.options, handler: Hello.handle)
-        registry.register("echo", options: Echo.options, handler: Echo.handle)
+        registry.registerInline("hello", options: Hello.options, handler: Hello.handle)
+        registry.registerInline("echo", options: Echo.options, handler: Echo.handle)
         registry.register("profile", options: Profile.options, handler: Profile.handle)
         registry.register("stats", options: Stats.options, handler: Stats.compute)
 

@@ -46,5 +46,8 @@ public struct BatchFunctionDefinition: Sendable {
 public struct FunctionDefinition: Sendable {
     public var name: String
     public var options: FunctionOptions
+    /// The handler as an async function; for an inline function, `inlineHandler` wrapped.
     public var handler: Handler
+    /// The handler of a function registered with `registerInline`, else nil.
+    public var inlineHandler: InlineHandler? = nil
 }

@@ -24,6 +24,37 @@ public final class FunctionRegistry {
         functions.append(FunctionDefinition(name: name, options: options, handler: wrapped))
     }
 
+    /// Registers an inline handler: request in, response out, with no suspension point.
+    ///
+    /// When the function is not `blocking` and every decorator of its resolved chain is an
+    /// `InlineDecorator`, the gateway calls the chain and the handler directly on the event loop thread
+    /// that read the request, with no task. That saves the task's creation and executor switches, but:
+    /// - The handler must not block or do slow work (file or network I/O, locks held by other threads,
+    ///   heavy computation): while it runs, every other connection of that loop waits.
+    /// - It cannot be cancelled, and `context.isCancelled` stays false while it runs.
+    /// - Its deadline is checked once, when it returns or throws. Past `context.deadline`, the context is
+    ///   marked timed out and its result is replaced by a thrown `CancellationError`. So the client gets
+    ///   504 `timeout` and the decorators around it see what a cancelled async handler gives them.
+    ///
+    /// Anywhere else (a chain with an async-only decorator, `trellis invoke`, `ResolvedFunction.invoke`)
+    /// the handler runs wrapped as an async handler, with the same deadline check.
+    ///
+    /// A separate name, not a `register` overload, because a trailing closure drops its argument label:
+    /// a closure literal would match both forms.
+    public func registerInline(_ name: String, options: FunctionOptions = FunctionOptions(), handler: @escaping InlineHandler) {
+        checkName(name, options: options)
+        let checked: InlineHandler = { request, context in
+            let result = Result { try handler(request, context) }
+            if ContinuousClock.now >= context.deadline {
+                context.markTimedOut()
+                throw CancellationError()
+            }
+            return try result.get()
+        }
+        let wrapped: Handler = { request, context in try checked(request, context) }
+        functions.append(FunctionDefinition(name: name, options: options, handler: wrapped, inlineHandler: checked))
+    }
+
     /// Registers a batch function: a trigger hands it many events at once, and it reports which failed.
     public func registerBatch(_ name: String, options: FunctionOptions = FunctionOptions(), handler: @escaping BatchHandler) {
         checkName(name, options: options)

@@ -1,21 +1,22 @@
 import TrellisCore
 
-/// The request flow both auth decorators share. It authenticates, counts the outcome, sets the
-/// principal and calls `next`. On failure it throws the failure's 401, 403 or 400 response.
+/// The request flow both auth decorators share. It authenticates, counts the outcome and sets the
+/// principal before the rest of the chain runs. On failure it throws the failure's 401, 403 or 400 response.
 ///
 /// An invocation whose context already contains a trigger principal comes from the event worker (see
 /// `AuthTriggerPolicy` for why HTTP input cannot produce one). It is checked against the trigger
 /// policy instead of the request's header fields, which carry no credentials in that case.
 enum AuthDecoratorFlow {
-    /// Runs on the caller's executor, like `Decorator.handle`, so a call needs no executor check on entry.
-    nonisolated(nonsending) static func handle(
-        _ request: Request, context: Context, next: Handler, decorator name: String, realm: String,
+    /// Authenticates the request, or authorizes the trigger of an invocation from the event worker, and
+    /// sets the principal. This is the auth decorators' `before`: the rest of the chain runs after it.
+    static func before(
+        _ request: Request, context: Context, decorator name: String, realm: String,
         metrics: AuthDecoratorMetrics?, triggers: AuthTriggerPolicy,
         authenticate: (Request) throws(AuthDecoratorFailure) -> Principal
-    ) async throws -> Response {
+    ) throws(HTTPError) -> InlineDecoratorStep<Void> {
         if AuthTriggerPolicy.isTrigger(context.principal) {
             try authorizeTrigger(context: context, decorator: name, realm: realm, metrics: metrics, triggers: triggers)
-            return try await next(request, context)
+            return .proceed(())
         }
 
         let principal: Principal
@@ -31,7 +32,7 @@ enum AuthDecoratorFlow {
         metrics?.recordSuccess(function: context.functionName)
         context.logger.debug("authenticated", [("decorator", .string(name)), ("principal", .string(principal.id))])
         context.principal = principal
-        return try await next(request, context)
+        return .proceed(())
     }
 
     /// Lets a batch through when its trigger principal is allowed; a batch has no credentials to read.

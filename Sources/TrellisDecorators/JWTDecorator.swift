@@ -14,7 +14,7 @@ import TrellisCore
 /// Invocations from a trigger (a batch, or an ordinary invocation whose context contains a trigger
 /// principal) carry no token: they pass when `allowTriggers` lists the trigger, else get the same 403
 /// as a missing scope with code `trigger_not_allowed`. See `AuthTriggerPolicy`.
-public struct JWTDecorator: BatchDecorator {
+public struct JWTDecorator: BatchDecorator, InlineDecorator {
     public let name: String
     public let verifier: JWTVerifier
     public let requiredClaims: [(key: String, value: JSON)]
@@ -62,9 +62,10 @@ public struct JWTDecorator: BatchDecorator {
         }
     }
 
-    public func handle(_ request: Request, context: Context, next: Handler) async throws -> Response {
-        try await AuthDecoratorFlow.handle(
-            request, context: context, next: next, decorator: name, realm: realm, metrics: metrics, triggers: triggers,
+    /// Authenticates the request and sets `context.principal`; throws the 400, 401 or 403 on failure.
+    public func before(_ request: Request, context: Context) throws -> InlineDecoratorStep<Void> {
+        try AuthDecoratorFlow.before(
+            request, context: context, decorator: name, realm: realm, metrics: metrics, triggers: triggers,
             authenticate: authenticate)
     }
 

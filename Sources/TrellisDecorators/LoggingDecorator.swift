@@ -7,7 +7,7 @@ import TrellisCore
 /// included. It logs no header fields and no query string, since both often carry credentials
 /// (`Authorization`, cookies, `?api_key=`); the path after the function name is logged as sent.
 /// The status it logs is the one the client gets: `ErrorMapping` decides both.
-public struct LoggingDecorator: Decorator {
+public struct LoggingDecorator: InlineDecorator {
     public let name = "logging"
     /// The level of the per-invocation line; 5xx lines are raised to `error`, 4xx to at least `warning`
     /// only when `escalate` is true.
@@ -19,19 +19,27 @@ public struct LoggingDecorator: Decorator {
         self.escalate = escalate
     }
 
-    public func handle(_ request: Request, context: Context, next: Handler) async throws -> Response {
-        let start = ContinuousClock.now
-        do {
-            let response = try await next(request, context)
-            let status = context.isTimedOut ? 504 : response.status
-            write(request, context, start: start, status: status, bytesOut: response.body.count, errorCode: nil)
-            return response
-        } catch {
-            let rendered = ErrorMapping.response(for: error, context: context)
-            let code = context.isTimedOut ? "timeout" : (error as? HTTPError)?.code ?? "internal_error"
-            write(request, context, start: start, status: rendered.status, bytesOut: rendered.body.count, errorCode: code)
-            throw error
-        }
+    public func before(_ request: Request, context: Context) -> InlineDecoratorStep<ContinuousClock.Instant> {
+        .proceed(.now)
+    }
+
+    /// Writes the line for the response the rest of the chain returned, and returns it unchanged.
+    public func after(
+        _ response: consuming Response, passage start: ContinuousClock.Instant, request: Request, context: Context
+    ) -> Response {
+        let status = context.isTimedOut ? 504 : response.status
+        write(request, context, start: start, status: status, bytesOut: response.body.count, errorCode: nil)
+        return response
+    }
+
+    /// Writes the line for the error the rest of the chain threw, with the status it maps to, and rethrows it.
+    public func afterError(
+        _ error: any Error, passage start: ContinuousClock.Instant, request: Request, context: Context
+    ) throws -> Response {
+        let rendered = ErrorMapping.response(for: error, context: context)
+        let code = context.isTimedOut ? "timeout" : (error as? HTTPError)?.code ?? "internal_error"
+        write(request, context, start: start, status: rendered.status, bytesOut: rendered.body.count, errorCode: code)
+        throw error
     }
 
     private func write(

@@ -18,7 +18,7 @@ import TrellisCore
 ///
 /// Every decision increments `trellis_ratelimit_decisions_total{function,decorator,outcome}`.
 /// Tokens are taken before `next` runs and are not returned when the handler fails.
-public struct RateLimitDecorator: BatchDecorator {
+public struct RateLimitDecorator: BatchDecorator, InlineDecorator {
     /// Monotonic nanoseconds; any origin, only differences matter.
     public typealias Clock = @Sendable () -> UInt64
     /// Suspends for the given nanoseconds, measured on the same time base as `Clock`. Throws
@@ -116,7 +116,9 @@ public struct RateLimitDecorator: BatchDecorator {
         self.warnings = RateLimitWarningThrottle(now: clock())
     }
 
-    public func handle(_ request: Request, context: Context, next: Handler) async throws -> Response {
+    /// Takes the request's tokens. Passes on the `RateLimit` field value when allowed, nil when refused
+    /// in shadow mode (no fields then), and throws the 429 when refused.
+    public func before(_ request: Request, context: Context) throws -> InlineDecoratorStep<String?> {
         let bucketKey = key.bucketKey(for: request, context: context)
         let now = clock()
         let decision = buckets.take(bucketKey, cost: Double(cost), at: now)
@@ -126,14 +128,7 @@ public struct RateLimitDecorator: BatchDecorator {
             let limitFieldValue = RateLimitHeaderFields.limit(
                 name: policyName, remaining: decision.remaining, cost: Double(cost),
                 windowSeconds: RateLimitHeaderFields.wholeSecondsRoundedUp(nanoseconds: decision.nanosecondsUntilFull))
-            do {
-                var response = try await next(request, context)
-                addFields(limit: limitFieldValue, to: &response.headers)
-                return response
-            } catch var error as HTTPError {
-                addFields(limit: limitFieldValue, to: &error.headers)
-                throw error
-            }
+            return .proceed(limitFieldValue)
         }
 
         // The cost is at most the capacity (checked in init), so the wait is never nil.
@@ -141,7 +136,7 @@ public struct RateLimitDecorator: BatchDecorator {
         if shadow {
             record(.shadowLimited, context: context)
             logShadowRefusal(bucketKey: bucketKey, retryAfter: retryAfter, context: context, now: now)
-            return try await next(request, context)
+            return .proceed(nil)
         }
 
         record(.limited, context: context)
@@ -154,6 +149,23 @@ public struct RateLimitDecorator: BatchDecorator {
             429, code: "rate_limited",
             message: "Too many requests for rate limit policy \"\(policyName)\"; retry after \(retryAfter) \(retryAfter == 1 ? "second" : "seconds").",
             headers: headers)
+    }
+
+    /// Adds the fields to the response of an allowed request.
+    public func after(
+        _ response: consuming Response, passage limitFieldValue: String?, request: Request, context: Context
+    ) -> Response {
+        if let limitFieldValue { addFields(limit: limitFieldValue, to: &response.headers) }
+        return response
+    }
+
+    /// Adds the fields to an `HTTPError` thrown for an allowed request, and rethrows every error.
+    public func afterError(
+        _ error: any Error, passage limitFieldValue: String?, request: Request, context: Context
+    ) throws -> Response {
+        guard let limitFieldValue, var httpError = error as? HTTPError else { throw error }
+        addFields(limit: limitFieldValue, to: &httpError.headers)
+        throw httpError
     }
 
     /// Reads `CLOCK_MONOTONIC` in nanoseconds: the default clock.

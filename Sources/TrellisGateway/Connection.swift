@@ -361,6 +361,12 @@ final class Connection: @unchecked Sendable {
             let request = Request(
                 method: head.method, path: path, query: query,
                 headers: Headers(fields: head.headers), body: body, clientAddress: clientAddress)
+            if function.runsInline {
+                // No task and no deadline timer: the chain returns before anything else runs on this loop.
+                requestID = context.requestID
+                respond(function.invokeInline(request, context: context))
+                return
+            }
             let executor: any TaskExecutor = function.blocking ? eventLoop.blockingPool : eventLoop.executor
             invoke(request: request, context: context, executor: executor) { request, context in
                 await function.invoke(request, context: context)

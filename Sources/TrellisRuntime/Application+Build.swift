@@ -45,7 +45,8 @@ extension Application {
                     timeout: overrides.timeoutSeconds.map(duration(seconds:)) ?? options.timeout,
                     maxConcurrency: overrides.maxConcurrency ?? options.maxConcurrency,
                     owner: overrides.owner ?? options.owner, summary: options.summary, blocking: options.blocking,
-                    decorators: decorators, handler: definition.handler, metrics: metrics))
+                    decorators: decorators, handler: definition.handler, inlineHandler: definition.inlineHandler,
+                    metrics: metrics))
         }
 
         var resolvedBatch: [ResolvedBatchFunction] = []

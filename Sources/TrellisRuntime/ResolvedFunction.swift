@@ -16,12 +16,15 @@ public final class ResolvedFunction: Sendable {
     public let decoratorNames: [String]
 
     private let chain: Handler
+    /// The chain for `invokeInline`: set when the handler is inline and every decorator is an `InlineDecorator`.
+    private let inlineChain: InlineHandler?
     private let inFlight = Atomic<Int>(0)
     private let metrics: FunctionMetrics
 
     init(
         name: String, methods: [String], timeout: Duration, maxConcurrency: Int, owner: String?, summary: String?,
-        blocking: Bool, decorators: [any Decorator], handler: @escaping Handler, metrics: MetricsRegistry
+        blocking: Bool, decorators: [any Decorator], handler: @escaping Handler, inlineHandler: InlineHandler? = nil,
+        metrics: MetricsRegistry
     ) {
         self.name = name
         self.methods = methods
@@ -32,6 +35,7 @@ public final class ResolvedFunction: Sendable {
         self.blocking = blocking
         self.decoratorNames = decorators.map(\.name)
         self.chain = DecoratorChain.compose(decorators, around: handler)
+        self.inlineChain = inlineHandler.flatMap { DecoratorChain.composeInline(decorators, around: $0) }
         self.metrics = FunctionMetrics(function: name, registry: metrics)
     }
 
@@ -46,6 +50,10 @@ public final class ResolvedFunction: Sendable {
         if allowed.contains("GET") && !allowed.contains("HEAD") { allowed.append("HEAD") }
         return allowed.joined(separator: ", ")
     }
+
+    /// True when the gateway runs this function with `invokeInline` on the event loop thread: its handler
+    /// was registered with `registerInline`, every decorator is an `InlineDecorator`, and it is not `blocking`.
+    public var runsInline: Bool { inlineChain != nil && !blocking }
 
     /// Invocations running now.
     public var inFlightCount: Int { inFlight.load(ordering: .relaxed) }
@@ -67,28 +75,60 @@ public final class ResolvedFunction: Sendable {
         let start = ContinuousClock.now
         let running = inFlight.add(1, ordering: .relaxed).newValue
         defer { inFlight.subtract(1, ordering: .relaxed) }
-        guard running <= maxConcurrency else {
-            metrics.concurrencyRejections.increment()
-            var headers = Headers()
-            headers.add("Retry-After", "1")
-            let response = HTTPError(
-                503, code: "concurrency_limit",
-                message: "Function \"\(name)\" is running its maximum of \(maxConcurrency) invocations; retry shortly.",
-                headers: headers
-            ).response(requestID: context.requestID)
-            metrics.record(status: 503, seconds: (ContinuousClock.now - start).seconds)
-            return response
-        }
+        guard running <= maxConcurrency else { return concurrencyRejection(context: context, start: start) }
 
-        var response: Response
         do {
-            response = try await chain(request, context)
+            return finish(try await chain(request, context), context: context, start: start)
         } catch {
-            response = ErrorMapping.response(for: error, context: context)
-            if !(error is HTTPError) && !context.isTimedOut {
-                context.logger.error("handler failed", [("error", .string(String(describing: error)))])
-            }
+            return finish(failure: error, context: context, start: start)
         }
+    }
+
+    /// Runs the inline chain and handler on the calling thread, with no task, and otherwise does what
+    /// `invoke` does: the same 503 at the concurrency limit, error mapping, logging and metrics. The
+    /// handler's own deadline check (see `FunctionRegistry.registerInline`) gives the 504.
+    ///
+    /// Call it only when the function has an inline chain. `runsInline` functions have one, and so do
+    /// `blocking` functions whose handler and decorators are all inline. Without one it stops the process.
+    public func invokeInline(_ request: Request, context: Context) -> Response {
+        guard let inlineChain else { preconditionFailure("function \"\(name)\" has no inline chain") }
+        let start = ContinuousClock.now
+        let running = inFlight.add(1, ordering: .relaxed).newValue
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        guard running <= maxConcurrency else { return concurrencyRejection(context: context, start: start) }
+
+        do {
+            return finish(try inlineChain(request, context), context: context, start: start)
+        } catch {
+            return finish(failure: error, context: context, start: start)
+        }
+    }
+
+    /// Returns the 503 for an invocation over `maxConcurrency`, and counts it.
+    private func concurrencyRejection(context: Context, start: ContinuousClock.Instant) -> Response {
+        metrics.concurrencyRejections.increment()
+        var headers = Headers()
+        headers.add("Retry-After", "1")
+        let response = HTTPError(
+            503, code: "concurrency_limit",
+            message: "Function \"\(name)\" is running its maximum of \(maxConcurrency) invocations; retry shortly.",
+            headers: headers
+        ).response(requestID: context.requestID)
+        metrics.record(status: 503, seconds: (ContinuousClock.now - start).seconds)
+        return response
+    }
+
+    /// Turns the error the chain threw into its response and logs a handler's failure, then finishes as
+    /// for a returned response.
+    private func finish(failure error: any Error, context: Context, start: ContinuousClock.Instant) -> Response {
+        if !(error is HTTPError) && !context.isTimedOut {
+            context.logger.error("handler failed", [("error", .string(String(describing: error)))])
+        }
+        return finish(ErrorMapping.response(for: error, context: context), context: context, start: start)
+    }
+
+    /// Gives 504 in place of `response` once the context timed out, and records the metrics.
+    private func finish(_ response: consuming Response, context: Context, start: ContinuousClock.Instant) -> Response {
         if context.isTimedOut && response.status != 504 {
             response = ErrorMapping.response(for: CancellationError(), context: context)
         }
