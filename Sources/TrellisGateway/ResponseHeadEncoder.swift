@@ -7,7 +7,8 @@ import TrellisHTTP
 /// carry no body; RFC 9110 section 8.6 forbids it for 1xx and 204), `Date`, `X-Request-Id`, `Connection`, then the handler's fields.
 /// The handler's `Content-Length`, `Transfer-Encoding`, `Connection`, `Date` and `X-Request-Id` are
 /// dropped because the gateway sets them, and so is any field whose name is not a token or whose value
-/// contains CR, LF or NUL, since it would let a handler forge header lines.
+/// contains a byte RFC 9110 section 5.5 does not allow (a control byte other than HTAB, or DEL). CR and
+/// LF would let a handler forge header lines, and the others make a field that clients may reject.
 ///
 /// The head is written in one pass into room reserved up front: the status line (with `Content-Length: `
 /// when the status allows a body) is one constant per status, the fixed parts are constant-size copies,
@@ -98,47 +99,19 @@ enum ResponseHeadEncoder {
     }
 
     /// True when a handler's field may be sent: its name is a token the gateway does not set, and its
-    /// value holds no CR, LF or NUL.
+    /// value holds only VCHAR, obs-text, SP and HTAB (RFC 9110 section 5.5).
     static func isForwardable(name: String, value: String) -> Bool {
         withUTF8(name) { name in withUTF8(value) { value in isForwardable(name: name, value: value) } }
     }
 
     @inline(__always)
     static func isForwardable(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard HTTPSyntax.isToken(name), !containsLineBreakOrNUL(value) else { return false }
+        guard HTTPSyntax.isToken(name), HTTPSyntax.checkFieldValue(value) != nil else { return false }
         // Only the lengths of the five names `isGatewayOwned` knows need the comparison.
         switch name.count {
         case 4, 10, 12, 14, 17: return !isGatewayOwned(name)
         default: return true
         }
-    }
-
-    /// True when `bytes` contains CR, LF or NUL. Eight bytes at a time: a word is searched byte by byte
-    /// only when one of its bytes is below 14.
-    static func containsLineBreakOrNUL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let start = bytes.baseAddress else { return false }
-        let raw = UnsafeRawPointer(start)
-        let count = bytes.count
-        guard count >= 8 else {
-            for byte in bytes where isLineBreakOrNUL(byte) { return true }
-            return false
-        }
-        // Whole words, then the last 8 bytes, which may overlap the previous word.
-        var offset = 0
-        while true {
-            let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            // Marks the bytes below 14; a byte after a marked one may be marked too, never one before.
-            if (word &- 0x0E0E_0E0E_0E0E_0E0E) & ~word & 0x8080_8080_8080_8080 != 0 {
-                for index in offset..<(offset + 8) where isLineBreakOrNUL(bytes[index]) { return true }
-            }
-            if offset == count - 8 { return false }
-            offset = min(offset + 8, count - 8)
-        }
-    }
-
-    @inline(__always)
-    private static func isLineBreakOrNUL(_ byte: UInt8) -> Bool {
-        byte == 13 || byte == 10 || byte == 0
     }
 
     /// True for `Content-Length`, `Transfer-Encoding`, `Connection`, `Date` and `X-Request-Id` in any

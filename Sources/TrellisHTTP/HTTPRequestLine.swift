@@ -96,11 +96,17 @@ struct HTTPRequestLine {
     static let http10: UInt64 = 0x302E_312F_5054_5448
 
     /// Accepts the target forms a gateway serves (RFC 9112 section 3.2): origin-form (`/path?query`),
-    /// absolute-form (`scheme://...`, kept as sent) and asterisk-form (`*`, only with OPTIONS).
+    /// absolute-form (`scheme://...`, kept as sent) and asterisk-form (`*`, only with OPTIONS), none
+    /// with a fragment.
     /// Authority-form (`host:port`) is rejected because it belongs to CONNECT, which is not supported.
     private static func checkTargetForm(
         _ target: UnsafeBufferPointer<UInt8>, method: UnsafeBufferPointer<UInt8>
     ) throws(HTTPParseError) {
+        // No form of RFC 9112 section 3.2 has a fragment: a client keeps `#...` to itself (RFC 3986
+        // section 3.5). Accepting it would hand `name#frag` to the router as a function name.
+        if target.contains(UInt8(ascii: "#")) {
+            throw .invalidTarget("it contains a fragment (#), which a client must not send")
+        }
         let first = target[0]
         if first == UInt8(ascii: "/") { return }
 

@@ -190,7 +190,7 @@ public enum HTTPSyntax {
 
     /// Checks that every byte of a field value is allowed (`isFieldValueByte`). Returns nil when one is
     /// not, else whether all of them are ASCII.
-    static func checkFieldValue(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+    public static func checkFieldValue(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
         let count = bytes.count
         guard count >= 8, let base = bytes.baseAddress else {
             var high: UInt8 = 0

@@ -127,10 +127,21 @@ public final class ResolvedFunction: Sendable {
         return finish(ErrorMapping.response(for: error, context: context), context: context, start: start)
     }
 
-    /// Gives 504 in place of `response` once the context timed out, and records the metrics.
+    /// The statuses a function may return. 1xx are interim responses that only the gateway sends (100
+    /// Continue), so a handler's 1xx would leave the client waiting for a final response.
+    public static let validStatuses = 200...599
+
+    /// Gives 504 in place of `response` once the context timed out, and 500 `invalid_status` in place of
+    /// a status outside `validStatuses`; then records the metrics.
     private func finish(_ response: consuming Response, context: Context, start: ContinuousClock.Instant) -> Response {
         if context.isTimedOut && response.status != 504 {
             response = ErrorMapping.response(for: CancellationError(), context: context)
+        } else if !Self.validStatuses.contains(response.status) {
+            context.logger.error("handler returned an invalid status", [("status", .int(Int64(response.status)))])
+            response = HTTPError(
+                500, code: "invalid_status",
+                message: "Function \"\(name)\" returned status \(response.status); a function may return 200 to 599."
+            ).response(requestID: context.requestID)
         }
         metrics.record(status: response.status, seconds: (ContinuousClock.now - start).seconds)
         return response

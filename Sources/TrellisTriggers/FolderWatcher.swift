@@ -47,7 +47,8 @@ final class FolderWatcher: @unchecked Sendable {
                 var size = 4096
                 var buffer = [CChar](repeating: 0, count: size)
                 guard uv_fs_event_getpath(handle, &buffer, &size) == 0 else { return }
-                watcher.onChange(String(cString: buffer))
+                // `size` is the path's length without the terminating NUL. Invalid UTF-8 becomes U+FFFD.
+                watcher.onChange(String(decoding: buffer.prefix(size).map { UInt8(bitPattern: $0) }, as: UTF8.self))
             }, path, 0)
             if status != 0 { report(path, status) }
             handles.append(handle)

@@ -34,6 +34,28 @@ private final class Flag: Sendable {
         #expect(application.metrics.render().contains(#"trellis_invocations_total{function="f",status="500"} 1"#))
     }
 
+    @Test(arguments: [100, 101, 199, 600, 0, -1])
+    func invalidStatusGives500AndIsLogged(status: Int) async throws {
+        let sink = MemoryLogSink()
+        let (application, function) = try build(sink: sink) { _, _ in Response(status: status) }
+        let context = application.makeContext(for: function, incomingRequestID: "r1")
+        let response = await function.invoke(Request(), context: context)
+        #expect(response.status == 500)
+        let body = try JSON.parse(response.body)
+        #expect(body["error"] == "invalid_status")
+        let line = try JSON.parse(try #require(sink.jsonLines.first))
+        #expect(line["msg"] == "handler returned an invalid status")
+        #expect(line["status"] == .int(Int64(status)))
+        #expect(application.metrics.render().contains(#"trellis_invocations_total{function="f",status="500"} 1"#))
+    }
+
+    @Test(arguments: [200, 204, 304, 418, 599])
+    func validStatusPassesThrough(status: Int) async throws {
+        let (application, function) = try build { _, _ in Response(status: status) }
+        let context = application.makeContext(for: function, incomingRequestID: "r1")
+        #expect(await function.invoke(Request(), context: context).status == status)
+    }
+
     @Test func statusCountersCountEachInvocation() async throws {
         let failNext = Flag()
         let (application, function) = try build { _, _ in
