@@ -1,5 +1,8 @@
 #ifndef TRELLIS_CCRYPTO_SHIM_H
 #define TRELLIS_CCRYPTO_SHIM_H
+/* SHA256Digest calls SHA256_Init, SHA256_Update and SHA256_Final, which OpenSSL 3.0 marks deprecated
+   but still exports. They skip the context allocation that EVP_Digest makes on every call. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

@@ -11,10 +11,25 @@ public protocol LogFields {
     /// Every key `forEachField` may pass, when the keys are fixed for the type; nil (the default) when
     /// they vary. A key passed but not listed breaks the sink's check for repeated keys.
     static var fieldKeys: LogFieldKeys? { get }
+
+    /// Appends `,"key":value` for each field, in `forEachField`'s order and with the bytes `writer`
+    /// gives each key and value. `StreamLogSink` calls it for a type with a clean `fieldKeys` set,
+    /// once it has checked the metadata keys against that set. The default calls `forEachField`; a
+    /// type may write its keys as literals instead, as long as the bytes stay the same.
+    func appendJSONMembers(to writer: inout JSONWriter)
 }
 
 extension LogFields {
     public static var fieldKeys: LogFieldKeys? { nil }
+
+    public func appendJSONMembers(to writer: inout JSONWriter) {
+        forEachField { key, value in
+            writer.appendRaw(UInt8(ascii: ","))
+            writer.append(string: key)
+            writer.appendRaw(UInt8(ascii: ":"))
+            writer.append(value)
+        }
+    }
 }
 
 extension Array: LogFields where Element == (String, JSON) {

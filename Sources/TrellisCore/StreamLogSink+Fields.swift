@@ -41,36 +41,25 @@ extension StreamLogSink {
         time: Double, level: LogLevel, message: String, metadata: [(key: String, value: String)], fields: Fields,
         to state: inout LineBuffer
     ) -> Bool {
-        withUnsafeTemporaryAllocation(of: String.self, capacity: maxInPlaceKeys) { storage in
+        if let fixedKeys = Fields.fieldKeys, fixedKeys.isClean {
+            let fieldsType = ObjectIdentifier(Fields.self)
+            if !state.checkedKeys.matches(metadata, fieldsType: fieldsType) {
+                guard metadataKeysAdmitted(metadata, besides: fixedKeys) else { return false }
+                state.checkedKeys.remember(metadata, fieldsType: fieldsType)
+            }
+            assert(fieldsPassOnly(fixedKeys, fields), "\(Fields.self) passed a key that its fieldKeys lacks")
+            appendHead(time: time, level: level, message: message, metadata: metadata, to: &state)
+            fields.appendJSONMembers(to: &state.writer)
+            state.writer.appendRaw(UInt8(ascii: "}"))
+            return true
+        }
+        return withUnsafeTemporaryAllocation(of: String.self, capacity: maxInPlaceKeys) { storage in
             var keys = KeyCheck(storage: storage)
             defer { keys.deinitialize() }
-            let fixedKeys = Fields.fieldKeys.flatMap { $0.isClean ? $0 : nil }
-
-            state.writer.appendRaw("{\"time\":\"")
-            state.timestamps.appendRFC3339(time, to: &state.writer)
-            state.writer.appendRaw("\",\"level\":")
-            state.writer.append(string: level.name)
-            state.writer.appendRaw(",\"msg\":")
-            state.writer.append(string: message)
             for entry in metadata {
                 guard keys.admit(entry.key) else { return false }
-                if let fixedKeys, fixedKeys.contains(entry.key) { return false }
-                state.writer.appendRaw(UInt8(ascii: ","))
-                state.writer.append(string: entry.key)
-                state.writer.appendRaw(UInt8(ascii: ":"))
-                state.writer.append(string: entry.value)
             }
-            if let fixedKeys {
-                fields.forEachField { key, value in
-                    assert(fixedKeys.contains(key), "\(Fields.self) passed key \"\(key)\", which its fieldKeys lacks")
-                    state.writer.appendRaw(UInt8(ascii: ","))
-                    state.writer.append(string: key)
-                    state.writer.appendRaw(UInt8(ascii: ":"))
-                    state.writer.append(value)
-                }
-                state.writer.appendRaw(UInt8(ascii: "}"))
-                return true
-            }
+            appendHead(time: time, level: level, message: message, metadata: metadata, to: &state)
             var distinct = true
             fields.forEachField { key, value in
                 guard distinct, keys.admit(key) else { return distinct = false }
@@ -81,6 +70,71 @@ extension StreamLogSink {
             }
             state.writer.appendRaw(UInt8(ascii: "}"))
             return distinct
+        }
+    }
+
+    /// Appends `{"time":…,"level":…,"msg":…` and the metadata members, whose keys the caller checked.
+    private static func appendHead(
+        time: Double, level: LogLevel, message: String, metadata: [(key: String, value: String)],
+        to state: inout LineBuffer
+    ) {
+        state.writer.appendRaw("{\"time\":\"")
+        state.timestamps.appendRFC3339(time, to: &state.writer)
+        switch level {
+        case .trace: state.writer.appendRaw("\",\"level\":\"trace\",\"msg\":")
+        case .debug: state.writer.appendRaw("\",\"level\":\"debug\",\"msg\":")
+        case .info: state.writer.appendRaw("\",\"level\":\"info\",\"msg\":")
+        case .warning: state.writer.appendRaw("\",\"level\":\"warning\",\"msg\":")
+        case .error: state.writer.appendRaw("\",\"level\":\"error\",\"msg\":")
+        }
+        state.writer.append(string: message)
+        for entry in metadata {
+            state.writer.appendRaw(UInt8(ascii: ","))
+            state.writer.append(string: entry.key)
+            state.writer.appendRaw(UInt8(ascii: ":"))
+            state.writer.append(string: entry.value)
+        }
+    }
+
+    /// True when the metadata keys are distinct, unreserved and outside `fixedKeys`.
+    private static func metadataKeysAdmitted(_ metadata: [(key: String, value: String)], besides fixedKeys: LogFieldKeys) -> Bool {
+        for index in metadata.indices {
+            let key = metadata[index].key
+            if isReservedKey(key) || fixedKeys.contains(key) { return false }
+            for earlier in metadata[..<index] where keysEqual(earlier.key, key) { return false }
+        }
+        return true
+    }
+
+    /// True when every key `fields` passes is in `fixedKeys`; for the debug build's assertion.
+    private static func fieldsPassOnly(_ fixedKeys: LogFieldKeys, _ fields: some LogFields) -> Bool {
+        var listed = true
+        fields.forEachField { key, _ in listed = listed && fixedKeys.contains(key) }
+        return listed
+    }
+
+    /// The metadata keys of the last line that passed the check for a fields type with a clean
+    /// `fieldKeys` set, so that the next line with the same keys skips it. A logger's lines carry
+    /// the same keys every time (each request's `Context` logger has `requestId` and `function`),
+    /// and the same key compares equal without a call when both strings hold the same bits, as
+    /// literals and small strings do. Kept under the sink's lock.
+    struct CheckedMetadataKeys {
+        private var fieldsType: ObjectIdentifier?
+        private var keys: [String] = []
+
+        /// True when `metadata` has the remembered keys, in the same order, for the same fields type.
+        func matches(_ metadata: [(key: String, value: String)], fieldsType: ObjectIdentifier) -> Bool {
+            guard self.fieldsType == fieldsType, keys.count == metadata.count else { return false }
+            for index in keys.indices where keys[index] != metadata[index].key { return false }
+            return true
+        }
+
+        /// Remembers the keys of `metadata`, which passed the check for `fieldsType`, in place of the
+        /// earlier ones. Reuses the storage, so alternating loggers cost a copy of the keys, not an allocation.
+        mutating func remember(_ metadata: [(key: String, value: String)], fieldsType: ObjectIdentifier) {
+            self.fieldsType = fieldsType
+            keys.removeAll(keepingCapacity: true)
+            for entry in metadata { keys.append(entry.key) }
         }
     }
 

@@ -27,6 +27,7 @@ public final class StreamLogSink: LogSink {
     struct LineBuffer {
         var writer: JSONWriter
         var timestamps = TimestampPrefixCache()
+        var checkedKeys = CheckedMetadataKeys()
     }
 
     /// Creates a sink for `fileDescriptor`. `format` `.auto` picks `text` for a terminal, else

@@ -33,6 +33,7 @@ public struct APIKeyDecorator: BatchDecorator, InlineDecorator {
     public var allowTriggers: [String] { triggers.allowTriggers }
     private let triggers: AuthTriggerPolicy
     private let metrics: AuthDecoratorMetrics?
+    private let verifier: APIKeyVerifier
 
     static let failureCodes = [
         "missing_credentials", "ambiguous_credentials", "invalid_credentials", "insufficient_scope", "trigger_not_allowed",
@@ -73,6 +74,7 @@ public struct APIKeyDecorator: BatchDecorator, InlineDecorator {
         self.maxKeyBytes = maxKeyBytes
         self.realm = realm
         self.triggers = try AuthTriggerPolicy(allowTriggers: allowTriggers)
+        self.verifier = APIKeyVerifier(keys: keys, header: header, requiredScopes: requiredScopes, maxKeyBytes: maxKeyBytes)
         self.metrics = metrics.map {
             AuthDecoratorMetrics(registry: $0, decorator: "apiKey", reasons: Self.failureCodes, functionName: functionName)
         }
@@ -80,9 +82,11 @@ public struct APIKeyDecorator: BatchDecorator, InlineDecorator {
 
     /// Authenticates the request and sets `context.principal`; throws the 400, 401 or 403 on failure.
     public func before(_ request: Request, context: Context) throws -> InlineDecoratorStep<Void> {
-        try AuthDecoratorFlow.before(
+        // The closure captures the verifier alone, not a copy of this struct's fields.
+        let verifier = verifier
+        return try AuthDecoratorFlow.before(
             request, context: context, decorator: name, realm: realm, metrics: metrics, triggers: triggers,
-            authenticate: authenticate)
+            authenticate: { request throws(AuthDecoratorFailure) in try verifier.authenticate(request.headers) })
     }
 
     /// Lets a batch through when `allowTriggers` lists its trigger principal's trigger; else throws 403.
@@ -93,52 +97,7 @@ public struct APIKeyDecorator: BatchDecorator, InlineDecorator {
 
     /// Finds the key the request presents and checks its scopes.
     public func authenticate(_ request: Request) throws(AuthDecoratorFailure) -> Principal {
-        let presented = try presentedKey(in: request.headers)
-        guard presented.utf8.count <= maxKeyBytes else {
-            throw AuthDecoratorFailure.invalidCredentials("The API key is longer than \(maxKeyBytes) bytes")
-        }
-
-        let digest = Digest.sha256(presented)
-        var match: APIKey?
-        for key in keys {
-            // Every digest is compared, so the time spent does not depend on where the match is.
-            let equal = Digest.constantTimeEqual(key.digest, digest)
-            if equal && match == nil { match = key }
-        }
-        guard let match else { throw AuthDecoratorFailure.invalidCredentials("The API key is not valid") }
-
-        guard requiredScopes.allSatisfy(match.scopes.contains) else {
-            throw AuthDecoratorFailure(
-                .insufficientScope, code: "insufficient_scope", detail: "The API key lacks a required scope",
-                requiredScopes: requiredScopes)
-        }
-        return Principal(id: match.id, scheme: "apiKey")
-    }
-
-    private func presentedKey(in headers: Headers) throws(AuthDecoratorFailure) -> String {
-        let bearer = try AuthDecoratorCredentials.bearerToken(in: headers)
-        var custom: String?
-        if let header {
-            let values = headers.values(for: header)
-            guard values.count <= 1 else {
-                throw AuthDecoratorFailure(
-                    .invalidRequest, code: "ambiguous_credentials", detail: "The API key field was sent more than once")
-            }
-            custom = values.first?.trimmingSpaces()
-        }
-        switch (bearer, custom) {
-        case (nil, nil):
-            var failure = AuthDecoratorFailure.missingCredentials
-            failure.advice = header.map { "Send the API key in the \($0) header or as Authorization: Bearer <key>." }
-                ?? "Send the API key as Authorization: Bearer <key>."
-            throw failure
-        case (.some, .some):
-            throw AuthDecoratorFailure(
-                .invalidRequest, code: "ambiguous_credentials", detail: "An API key was sent in two header fields")
-        case (let key?, nil), (nil, let key?):
-            guard !key.isEmpty else { throw AuthDecoratorFailure.invalidCredentials("The API key is empty") }
-            return key
-        }
+        try verifier.authenticate(request.headers)
     }
 
     /// True for an RFC 9110 field name: one or more `tchar`s.
@@ -148,15 +107,5 @@ public struct APIKeyDecorator: BatchDecorator, InlineDecorator {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || symbols.contains(byte)
         }
-    }
-}
-
-extension String {
-    /// The text without leading and trailing spaces and tabs.
-    fileprivate func trimmingSpaces() -> String {
-        var bytes = Substring(self).utf8[...]
-        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes.removeFirst() }
-        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes.removeLast() }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

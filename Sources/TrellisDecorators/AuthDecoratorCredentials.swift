@@ -11,15 +11,25 @@ enum AuthDecoratorCredentials {
     static func bearerToken(in headers: Headers) throws(AuthDecoratorFailure) -> String? {
         var found: String?
         for field in headers where Headers.namesEqual(field.name, "Authorization") {
-            guard found == nil else {
-                throw AuthDecoratorFailure(
-                    .invalidRequest, code: "ambiguous_credentials", detail: "The Authorization field was sent more than once")
-            }
+            guard found == nil else { throw repeatedAuthorization }
             found = field.value
         }
-        guard var value = found else { return nil }
+        guard var value = found, let token = try bearerTokenRange(inAuthorization: value) else { return nil }
+        return value.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[token]), as: UTF8.self) }
+    }
 
-        // Scans the value's bytes in place, so only the returned token is copied into a new String.
+    /// The failure for a request with more than one `Authorization` field.
+    static var repeatedAuthorization: AuthDecoratorFailure {
+        AuthDecoratorFailure(
+            .invalidRequest, code: "ambiguous_credentials", detail: "The Authorization field was sent more than once")
+    }
+
+    /// Returns the byte offsets of the token in the UTF-8 of an `Authorization` field value, or nil
+    /// when the value names another scheme. Throws `invalid_credentials` when the scheme is Bearer but
+    /// the token is empty or contains whitespace. It copies nothing, so a caller can hash the token
+    /// where it lies.
+    static func bearerTokenRange(inAuthorization value: String) throws(AuthDecoratorFailure) -> Range<Int>? {
+        var value = value
         let parsed: BearerParse = value.withUTF8 { bytes in
             var start = 0
             while start < bytes.count && isWhitespace(bytes[start]) { start += 1 }
@@ -31,10 +41,9 @@ enum AuthDecoratorCredentials {
             while tokenStart < bytes.count && isWhitespace(bytes[tokenStart]) { tokenStart += 1 }
             var tokenEnd = bytes.count
             while tokenEnd > tokenStart && isWhitespace(bytes[tokenEnd - 1]) { tokenEnd -= 1 }
-            let token = UnsafeBufferPointer(rebasing: bytes[tokenStart..<tokenEnd])
-            if token.isEmpty { return .empty }
-            if token.contains(where: isWhitespace) { return .containsWhitespace }
-            return .token(String(decoding: token, as: UTF8.self))
+            if tokenStart == tokenEnd { return .empty }
+            for index in tokenStart..<tokenEnd where isWhitespace(bytes[index]) { return .containsWhitespace }
+            return .token(tokenStart..<tokenEnd)
         }
         switch parsed {
         case .otherScheme:
@@ -43,8 +52,8 @@ enum AuthDecoratorCredentials {
             throw AuthDecoratorFailure.invalidCredentials("The Bearer credentials are empty")
         case .containsWhitespace:
             throw AuthDecoratorFailure.invalidCredentials("The Bearer credentials contain whitespace")
-        case .token(let token):
-            return token
+        case .token(let range):
+            return range
         }
     }
 
@@ -54,15 +63,16 @@ enum AuthDecoratorCredentials {
         case otherScheme
         case empty
         case containsWhitespace
-        case token(String)
+        case token(Range<Int>)
     }
 
     /// True when `scheme` is `Bearer` in any ASCII letter case (an auth scheme is a case-insensitive
     /// token, RFC 9110 section 11.1).
     private static func isBearerScheme(_ scheme: UnsafeBufferPointer<UInt8>) -> Bool {
         guard scheme.count == 6 else { return false }
-        for (byte, expected) in zip(scheme, "bearer".utf8) where byte | 0x20 != expected { return false }
-        return true
+        return scheme[0] | 0x20 == UInt8(ascii: "b") && scheme[1] | 0x20 == UInt8(ascii: "e")
+            && scheme[2] | 0x20 == UInt8(ascii: "a") && scheme[3] | 0x20 == UInt8(ascii: "r")
+            && scheme[4] | 0x20 == UInt8(ascii: "e") && scheme[5] | 0x20 == UInt8(ascii: "r")
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {

@@ -30,7 +30,10 @@ enum AuthDecoratorFlow {
             throw error.httpError(realm: realm)
         }
         metrics?.recordSuccess(function: context.functionName)
-        context.logger.debug("authenticated", [("decorator", .string(name)), ("principal", .string(principal.id))])
+        // The level is checked here because the array of fields is allocated before `debug` could check it.
+        if context.logger.level <= .debug {
+            context.logger.debug("authenticated", [("decorator", .string(name)), ("principal", .string(principal.id))])
+        }
         context.principal = principal
         return .proceed(())
     }

@@ -8,12 +8,6 @@ public enum Digest {
     /// The size of a SHA-256 digest and of an HMAC-SHA256 tag, in bytes.
     public static let sha256ByteCount = 32
 
-    /// SHA-256 fetched from the default provider once. `EVP_sha256()` makes every `EVP_Digest` call look
-    /// the implementation up again in OpenSSL 3.0, about half the cost of hashing a short key. A fetched
-    /// `EVP_MD` is immutable and may be used from any thread. Nil when the fetch fails, which leaves
-    /// `EVP_sha256()` to report the failure.
-    nonisolated(unsafe) private static let fetchedSHA256: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
-
     /// Returns the SHA-256 digest of `data`.
     public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
         if let digest = data.withContiguousStorageIfAvailable({ sha256(UnsafeRawBufferPointer($0)) }) { return digest }
@@ -27,21 +21,7 @@ public enum Digest {
     }
 
     private static func sha256(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        var length: UInt32 = 0
-        // Some OpenSSL 3.0 calls reject a null pointer even with a length of zero.
-        var placeholder: UInt8 = 0
-        let digest = [UInt8](unsafeUninitializedCapacity: sha256ByteCount) { buffer, initialized in
-            let succeeded = withUnsafeMutablePointer(to: &placeholder) { placeholderPointer in
-                EVP_Digest(
-                    bytes.baseAddress ?? UnsafeRawPointer(placeholderPointer), bytes.count, buffer.baseAddress, &length,
-                    fetchedSHA256 ?? EVP_sha256(), nil)
-            }
-            // EVP_Digest fails only when memory runs out or the digest is unavailable, and neither can
-            // be handled here.
-            precondition(succeeded == 1 && length == sha256ByteCount, "EVP_Digest(SHA-256) failed")
-            initialized = sha256ByteCount
-        }
-        return digest
+        SHA256Digest(hashing: bytes).bytes
     }
 
     /// Returns the HMAC-SHA256 tag of `data` under `key` (RFC 2104). An empty key is allowed here;

@@ -34,4 +34,43 @@ struct InvocationLogFields: LogFields {
         body("rateLimit", rateLimit.map { .string($0.rawValue) } ?? .null)
         if let errorCode { body("error", .string(errorCode)) }
     }
+
+    /// Writes the members `forEachField` passes with the keys as literals, without a `JSON` value or a
+    /// closure call per field.
+    func appendJSONMembers(to writer: inout JSONWriter) {
+        writer.appendRaw(",\"method\":")
+        writer.append(string: method)
+        if path.isEmpty {
+            writer.appendRaw(",\"path\":\"/\"")
+        } else {
+            writer.appendRaw(",\"path\":")
+            writer.append(string: path)
+        }
+        writer.appendRaw(",\"status\":")
+        writer.append(integer: Int64(status))
+        writer.appendRaw(",\"durationMs\":")
+        writer.append(real: (durationMilliseconds * 1000).rounded() / 1000)
+        writer.appendRaw(",\"bytesIn\":")
+        writer.append(integer: Int64(bytesIn))
+        writer.appendRaw(",\"bytesOut\":")
+        writer.append(integer: Int64(bytesOut))
+        writer.appendRaw(",\"client\":")
+        writer.append(string: client)
+        if let principal {
+            writer.appendRaw(",\"principal\":")
+            writer.append(string: principal)
+        } else {
+            writer.appendRaw(",\"principal\":null")
+        }
+        switch rateLimit {
+        case nil: writer.appendRaw(",\"rateLimit\":null")
+        case .allowed: writer.appendRaw(",\"rateLimit\":\"allowed\"")
+        case .limited: writer.appendRaw(",\"rateLimit\":\"limited\"")
+        case .shadowLimited: writer.appendRaw(",\"rateLimit\":\"shadow_limited\"")
+        }
+        if let errorCode {
+            writer.appendRaw(",\"error\":")
+            writer.append(string: errorCode)
+        }
+    }
 }

@@ -124,6 +124,23 @@ import Testing
         }
     }
 
+    /// One sink writes every row twice in turn, so a line whose metadata keys differ from the last
+    /// checked line's is checked again rather than trusted, including a bad row right after a good
+    /// row with as many keys.
+    @Test func oneSinkChecksEachNewMetadataKeySet() throws {
+        let rows = Self.fixedRows + Self.fixedRows
+        let output = try Self.captureOutput { sink in
+            for row in rows { sink.write(level: .info, message: "invocation", metadata: row.metadata, fields: row.fields) }
+        }
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        try #require(lines.count == rows.count)
+        for (line, row) in zip(lines, rows) {
+            let record = LogRecord(time: 0, level: .info, message: "invocation", metadata: row.metadata, fields: row.fields.array)
+            let expected = StreamLogSinkJSONLineTests.janssonLine(record)
+            #expect(try Self.withoutTime(String(line)) == Self.withoutTime(expected), "\(row.metadata)")
+        }
+    }
+
     @Test func fieldKeysCleanOnlyWhenDistinctAndUnreserved() {
         #expect(LogFieldKeys(["status", "note"]).isClean)
         #expect(!LogFieldKeys(["status", "status"]).isClean)

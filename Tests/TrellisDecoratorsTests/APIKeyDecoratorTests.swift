@@ -96,6 +96,29 @@ private func configError(_ body: () throws -> Void) -> ConfigError? {
         #expect(empty.status == 401)
     }
 
+    /// The field values are read in place; spaces around the key, another Authorization scheme and
+    /// the order of the failures must match reading the Bearer token first, the configured field second.
+    @Test func presentedKeyEdgeCases() async throws {
+        let (decorator, support) = try configured([(key: "header", value: "X-API-Key")])
+        let cases: [(headers: [(String, String)], status: Int, code: String?)] = [
+            ([("X-API-Key", " \t\(devKey) \t")], 200, nil),
+            ([("Authorization", "bEaReR   \(ciKey)  ")], 200, nil),
+            ([("Authorization", "Basic Y2k6a2V5"), ("X-API-Key", devKey)], 200, nil),
+            ([("X-API-Key", " \t ")], 401, "invalid_credentials"),
+            ([("Authorization", "Bearer a b")], 401, "invalid_credentials"),
+            ([("X-API-Key", devKey), ("X-API-Key", devKey), ("Authorization", "Bearer ")], 401, "invalid_credentials"),
+            ([("X-API-Key", devKey), ("X-API-Key", devKey), ("Authorization", "Bearer x"), ("authorization", "Bearer x")], 400, "ambiguous_credentials"),
+            ([("Authorization", "Bearer \(ciKey)x")], 401, "invalid_credentials"),
+        ]
+        for (headers, status, code) in cases {
+            let (response, _) = await support.run(decorator, headers: headers)
+            #expect(response.status == status, "\(headers)")
+            if let code { #expect(AuthDecoratorTestSupport.errorCode(response) == code, "\(headers)") }
+        }
+        let (repeated, _) = await support.run(decorator, headers: [("X-API-Key", devKey), ("Authorization", "Bearer x"), ("Authorization", "Bearer y")])
+        #expect(repeated.headers["WWW-Authenticate"]?.contains("Authorization field was sent more than once") == true)
+    }
+
     @Test func headerIgnoredWhenNotConfigured() async throws {
         let (decorator, support) = try configured()
         let (response, _) = await support.run(decorator, headers: [("X-API-Key", devKey)])

@@ -84,6 +84,28 @@ import TrellisCore
         }
     }
 
+    /// `appendJSONMembers` writes its keys as literals; its bytes must stay those `forEachField` gives.
+    @Test func invocationMembersMatchForEachField() {
+        let outcomes: [RateLimitOutcome?] = [nil, .allowed, .limited, .shadowLimited]
+        for (index, outcome) in outcomes.enumerated() {
+            let fields = InvocationLogFields(
+                method: "POST", path: index.isMultiple(of: 2) ? "" : "/a\"b\u{1}", status: 200 + index,
+                durationMilliseconds: 0.0123456 * Double(index + 1), bytesIn: index, bytesOut: 10 * index,
+                client: "127.0.0.1", principal: index == 1 ? nil : "key-\(index)", rateLimit: outcome,
+                errorCode: index == 3 ? "timeout" : nil)
+            var literal = JSONWriter()
+            fields.appendJSONMembers(to: &literal)
+            var generic = JSONWriter()
+            fields.forEachField { key, value in
+                generic.appendRaw(UInt8(ascii: ","))
+                generic.append(string: key)
+                generic.appendRaw(UInt8(ascii: ":"))
+                generic.append(value)
+            }
+            #expect(literal.bytes == generic.bytes, "\(String(decoding: literal.bytes, as: UTF8.self))")
+        }
+    }
+
     @Test func factoryRejectsUnknownSetting() {
         let settings = DecoratorSettings(path: "defaults.decorators[0]", object: [("type", "logging"), ("levle", "info")])
         let environment = DecoratorEnvironment(metrics: MetricsRegistry(), environment: [:], logger: Logger(sink: MemoryLogSink()))
