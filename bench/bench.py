@@ -30,6 +30,9 @@ MAX_PACED_CONNECTIONS = 4000
 # Calibration runs per half-rate row, and how far from the target rate a calibration run may land.
 CALIBRATION_RUNS = 3
 CALIBRATION_TOLERANCE = 0.05
+# Measured half-rate runs per row after calibration; the table shows their medians, because one run's
+# p99 moves by tenths of a millisecond on a shared machine.
+HALF_RATE_RUNS = 3
 
 
 def parse_arguments():
@@ -93,7 +96,8 @@ def max_rate(rows, running, scripts, arguments, wrk_cpu):
 def half_rate(row, running, folder, target_rps, seconds, wrk_cpu):
     """p99 at about `target_rps`: each connection pauses PACING_DELAY_MS before every request, and the
     connection count is calibrated by 2 s runs, up to CALIBRATION_RUNS of them, until the achieved rate
-    is within CALIBRATION_TOLERANCE of the target."""
+    is within CALIBRATION_TOLERANCE of the target. Then HALF_RATE_RUNS runs of `seconds` each give
+    the medians."""
     script = wrk.lua_script(folder, row.key + "-paced", row.method, row.headers, row.body, PACING_DELAY_MS)
     connections = max(1, round(target_rps * (PACING_DELAY_MS + 0.1) / 1000))
     for _ in range(CALIBRATION_RUNS):
@@ -101,10 +105,15 @@ def half_rate(row, running, folder, target_rps, seconds, wrk_cpu):
         if calibration["rps"] <= 0 or abs(calibration["rps"] / target_rps - 1) <= CALIBRATION_TOLERANCE:
             break
         connections = max(1, min(MAX_PACED_CONNECTIONS, round(connections * target_rps / calibration["rps"])))
-    result = wrk.run(url(running, row), script, connections, seconds, wrk_cpu)
-    result["connections"] = connections
-    result["target_rps"] = target_rps
-    return result
+    results = [wrk.run(url(running, row), script, connections, seconds, wrk_cpu) for _ in range(HALF_RATE_RUNS)]
+    return {
+        "rps": statistics.median(r["rps"] for r in results),
+        "p50_ms": statistics.median(r["p50_ms"] for r in results),
+        "p99_ms": statistics.median(r["p99_ms"] for r in results),
+        "p99_runs_ms": [r["p99_ms"] for r in results],
+        "connections": connections,
+        "target_rps": target_rps,
+    }
 
 
 def url(running, row):
@@ -193,7 +202,7 @@ def main():
     results = {
         "rows": rows, "table": table, "micro": micro, "cold": cold, "idle": idle, "arguments": vars(arguments),
         "scaling": loop_scaling, "costs": costs,
-        "cpus": (server_cpu, wrk_cpu), "loops": loops, "pacing_delay_ms": PACING_DELAY_MS,
+        "cpus": (server_cpu, wrk_cpu), "loops": loops, "pacing_delay_ms": PACING_DELAY_MS, "half_rate_runs": HALF_RATE_RUNS,
     }
     report.write_chart(results, arguments.chart)
     report.write_markdown(results, arguments.output)
