@@ -30,8 +30,8 @@ MAX_PACED_CONNECTIONS = 4000
 # Calibration runs per half-rate row, and how far from the target rate a calibration run may land.
 CALIBRATION_RUNS = 3
 CALIBRATION_TOLERANCE = 0.05
-# Measured half-rate runs per row after calibration; the table shows their medians, because one run's
-# p99 moves by tenths of a millisecond on a shared machine.
+# Measured half-rate runs per row after calibration. One run's p99 moves by tenths of a millisecond on
+# a shared machine, so the table shows the medians.
 HALF_RATE_RUNS = 3
 
 
@@ -111,6 +111,7 @@ def half_rate(row, running, folder, target_rps, seconds, wrk_cpu):
         "p50_ms": statistics.median(r["p50_ms"] for r in results),
         "p99_ms": statistics.median(r["p99_ms"] for r in results),
         "p99_runs_ms": [r["p99_ms"] for r in results],
+        "errors": sum(r["non_2xx"] + r["socket_errors"] for r in results),
         "connections": connections,
         "target_rps": target_rps,
     }

@@ -151,11 +151,12 @@ def write_markdown(results, path):
           f"{table[row.key]['cpu_us']:.2f}", f"{table[row.key]['switches']:.4f}",
           table[row.key]["errors"]] for row in rows])
     half = markdown_table(
-        ["row", "target req/s", "achieved req/s", "connections", "p50 ms", "p99 ms", "runs (p99 ms)"],
+        ["row", "target req/s", "achieved req/s", "connections", "p50 ms", "p99 ms", "runs (p99 ms)", "errors"],
         [[row.label, f"{table[row.key]['half']['target_rps']:,.0f}", f"{table[row.key]['half']['rps']:,.0f}",
           table[row.key]["half"]["connections"], f"{table[row.key]['half']['p50_ms']:.3f}",
           f"{table[row.key]['half']['p99_ms']:.3f}",
-          " / ".join(f"{p:.3f}" for p in table[row.key]["half"]["p99_runs_ms"])] for row in rows])
+          " / ".join(f"{p:.3f}" for p in table[row.key]["half"]["p99_runs_ms"]),
+          table[row.key]["half"]["errors"]] for row in rows])
     micro_table = markdown_table(
         ["group", "benchmark", "median", "unit", "all repetitions"],
         [[m["group"], m["name"], f"{m['value']:,.1f}", m["unit"], ", ".join(f"{s:,.1f}" for s in m["samples"])]
@@ -206,7 +207,8 @@ wrk2 is not packaged in Debian, so the pacing is approximate: each connection wa
 {results['pacing_delay_ms']} ms (a wrk Lua `delay()`) before each request, and the connection count is
 calibrated with up to 3 runs of 2 s so that the achieved rate lands within 5% of half of the row's
 median max rate (when none does, the count the last run suggests is used). Then
-{results['half_rate_runs']} runs of {arguments['seconds']} s at that count give the medians below. wrk
+{results['half_rate_runs']} runs of {arguments['seconds']} s at that count give the medians below (each
+column's median on its own) and the errors summed over them. wrk
 times each request from its own send, so a stall delays later requests without showing in their
 latency (coordinated omission); these p99 figures are therefore a lower bound on what an open-loop
 load generator would report.

@@ -116,8 +116,8 @@ extension StreamLogSink {
     /// The metadata keys of the last line that passed the check for a fields type with a clean
     /// `fieldKeys` set, so that the next line with the same keys skips it. A logger's lines carry
     /// the same keys every time (each request's `Context` logger has `requestId` and `function`),
-    /// and the same key compares equal without a call when both strings hold the same bits, as
-    /// literals and small strings do. Kept under the sink's lock.
+    /// and comparing a few short keys byte by byte costs less than checking them. Kept under the
+    /// sink's lock.
     struct CheckedMetadataKeys {
         private var fieldsType: ObjectIdentifier?
         private var keys: [String] = []
@@ -125,7 +125,8 @@ extension StreamLogSink {
         /// True when `metadata` has the remembered keys, in the same order, for the same fields type.
         func matches(_ metadata: [(key: String, value: String)], fieldsType: ObjectIdentifier) -> Bool {
             guard self.fieldsType == fieldsType, keys.count == metadata.count else { return false }
-            for index in keys.indices where keys[index] != metadata[index].key { return false }
+            // Bytes, not `==`: canonically equal keys such as U+212A and "K" are different JSON keys.
+            for index in keys.indices where !keys[index].utf8.elementsEqual(metadata[index].key.utf8) { return false }
             return true
         }
 

@@ -24,9 +24,15 @@ public struct APIKey: Sendable {
     }
 
     /// A key given in plain text, for example read from an environment variable; only its digest is
-    /// stored. Throws when `key` is empty.
+    /// stored. Throws when `key` is empty or contains U+FFFD.
+    ///
+    /// Header values and environment variables are decoded with invalid UTF-8 replaced by U+FFFD, so a
+    /// key containing it would match any presented key with other invalid bytes in the same place.
     public init(id: String, key: String, scopes: [String] = [], field: String = "key") throws(ConfigError) {
         guard !key.isEmpty else { throw ConfigError(field: field, "must not be empty") }
+        guard !key.unicodeScalars.contains("\u{FFFD}") else {
+            throw ConfigError(field: field, "must be valid UTF-8 without U+FFFD; found a replacement character or bytes that are not UTF-8")
+        }
         try self.init(id: id, digest: Digest.sha256(key), scopes: scopes)
     }
 

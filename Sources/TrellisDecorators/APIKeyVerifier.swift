@@ -42,7 +42,16 @@ final class APIKeyVerifier: Sendable {
             throw AuthDecoratorFailure.invalidCredentials("The API key is longer than \(maxKeyBytes) bytes")
         }
 
-        let digest = value.withUTF8 { SHA256Digest(hashing: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: $0[range]))) }
+        let key: SHA256Digest? = value.withUTF8 { utf8 in
+            let bytes = UnsafeBufferPointer(rebasing: utf8[range])
+            guard !Self.containsReplacementCharacter(bytes) else { return nil }
+            return SHA256Digest(hashing: UnsafeRawBufferPointer(bytes))
+        }
+        // The field value was decoded with invalid UTF-8 replaced by U+FFFD, so such a key is not
+        // the bytes the client sent. `APIKey` rejects configured keys containing U+FFFD too.
+        guard let digest = key else {
+            throw AuthDecoratorFailure.invalidCredentials("The API key is not valid UTF-8 or contains U+FFFD")
+        }
         var match: Entry?
         for entry in entries {
             // Every digest is compared, so the time spent does not depend on where the match is.
@@ -103,6 +112,16 @@ final class APIKeyVerifier: Sendable {
             guard !key.1.isEmpty else { throw AuthDecoratorFailure.invalidCredentials("The API key is empty") }
             return key
         }
+    }
+
+    /// True when `bytes` contains EF BF BD, the UTF-8 encoding of U+FFFD.
+    private static func containsReplacementCharacter(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while index + 2 < bytes.count {
+            if bytes[index] == 0xEF && bytes[index + 1] == 0xBF && bytes[index + 2] == 0xBD { return true }
+            index += 1
+        }
+        return false
     }
 
     /// Returns the UTF-8 byte offsets of `value` without leading and trailing spaces and tabs.

@@ -25,10 +25,13 @@ struct SHA256Digest: Sendable {
         // Some OpenSSL 3.0 calls reject a null pointer even with a length of zero.
         var placeholder: UInt8 = 0
         let succeeded = withUnsafeMutablePointer(to: &placeholder) { placeholderPointer in
-            withUnsafeMutableBytes(of: &words) { output in
-                SHA256_Init(&context) == 1
-                    && SHA256_Update(&context, bytes.baseAddress ?? UnsafeRawPointer(placeholderPointer), bytes.count) == 1
-                    && SHA256_Final(output.baseAddress!.assumingMemoryBound(to: UInt8.self), &context) == 1
+            withUnsafeMutableBytes(of: &words) { raw in
+                // The tuple's memory is bound to UInt64, so it is rebound for the bytes SHA256_Final writes.
+                raw.withMemoryRebound(to: UInt8.self) { output in
+                    SHA256_Init(&context) == 1
+                        && SHA256_Update(&context, bytes.baseAddress ?? UnsafeRawPointer(placeholderPointer), bytes.count) == 1
+                        && SHA256_Final(output.baseAddress!, &context) == 1
+                }
             }
         }
         // The low-level functions fail only on a null context or output, which cannot occur here.

@@ -141,6 +141,28 @@ import Testing
         }
     }
 
+    /// Fields with the single fixed key "K".
+    struct KelvinFields: LogFields {
+        static let fieldKeys: LogFieldKeys? = LogFieldKeys(["K"])
+
+        func forEachField(_ body: (String, JSON) -> Void) { body("K", .int(1)) }
+    }
+
+    /// U+212A KELVIN SIGN equals "K" under String's `==` but is another JSON key, so a line with the
+    /// metadata key "K" after a line with U+212A is checked again and goes through jansson.
+    @Test func canonicallyEqualKeyCheckedAgain() throws {
+        let output = try Self.captureOutput { sink in
+            sink.write(level: .info, message: "first", metadata: [(key: "\u{212A}", value: "x")], fields: KelvinFields())
+            sink.write(level: .info, message: "second", metadata: [(key: "K", value: "y")], fields: KelvinFields())
+        }
+        let lines = output.split(separator: "\n")
+        try #require(lines.count == 2)
+        let record = LogRecord(time: 0, level: .info, message: "second", metadata: [(key: "K", value: "y")], fields: KelvinFields())
+        let expected = StreamLogSinkJSONLineTests.janssonLine(record)
+        #expect(try Self.withoutTime(String(lines[1])) == Self.withoutTime(expected))
+        #expect(!lines[1].contains(#""K":"y","K":1"#))
+    }
+
     @Test func fieldKeysCleanOnlyWhenDistinctAndUnreserved() {
         #expect(LogFieldKeys(["status", "note"]).isClean)
         #expect(!LogFieldKeys(["status", "status"]).isClean)

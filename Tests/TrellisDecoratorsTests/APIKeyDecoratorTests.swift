@@ -96,8 +96,8 @@ private func configError(_ body: () throws -> Void) -> ConfigError? {
         #expect(empty.status == 401)
     }
 
-    /// The field values are read in place; spaces around the key, another Authorization scheme and
-    /// the order of the failures must match reading the Bearer token first, the configured field second.
+    /// The field values are read in place. Spaces around the key, another Authorization scheme and the
+    /// order of the failures must stay as if the Bearer token were read first and the configured field second.
     @Test func presentedKeyEdgeCases() async throws {
         let (decorator, support) = try configured([(key: "header", value: "X-API-Key")])
         let cases: [(headers: [(String, String)], status: Int, code: String?)] = [
@@ -117,6 +117,21 @@ private func configError(_ body: () throws -> Void) -> ConfigError? {
         }
         let (repeated, _) = await support.run(decorator, headers: [("X-API-Key", devKey), ("Authorization", "Bearer x"), ("Authorization", "Bearer y")])
         #expect(repeated.headers["WWW-Authenticate"]?.contains("Authorization field was sent more than once") == true)
+    }
+
+    /// Invalid UTF-8 in a field value reaches the decorator as U+FFFD, so a key containing it cannot
+    /// be the client's bytes: it is rejected on the wire and in the configuration.
+    @Test func replacementCharacterKeyRejected() async throws {
+        let (decorator, support) = try configured([(key: "header", value: "X-API-Key")])
+        for headers in [[("X-API-Key", "a\u{FFFD}b")], [("Authorization", "Bearer \u{FFFD}")]] {
+            let (response, principal) = await support.run(decorator, headers: headers)
+            #expect(response.status == 401, "\(headers)")
+            #expect(AuthDecoratorTestSupport.errorCode(response) == "invalid_credentials")
+            #expect(response.headers["WWW-Authenticate"]?.contains("not valid UTF-8") == true)
+            #expect(principal == nil)
+        }
+        #expect(throws: ConfigError.self) { try APIKey(id: "bad", key: "k\u{FFFD}\u{FFFD}") }
+        #expect(try APIKey(id: "good", key: "ключ-é").digest == Digest.sha256("ключ-é"))
     }
 
     @Test func headerIgnoredWhenNotConfigured() async throws {
