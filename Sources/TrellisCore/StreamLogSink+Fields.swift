@@ -125,9 +125,22 @@ extension StreamLogSink {
         /// True when `metadata` has the remembered keys, in the same order, for the same fields type.
         func matches(_ metadata: [(key: String, value: String)], fieldsType: ObjectIdentifier) -> Bool {
             guard self.fieldsType == fieldsType, keys.count == metadata.count else { return false }
-            // Bytes, not `==`: canonically equal keys such as U+212A and "K" are different JSON keys.
-            for index in keys.indices where !keys[index].utf8.elementsEqual(metadata[index].key.utf8) { return false }
+            for index in keys.indices where !Self.sameBytes(keys[index], metadata[index].key) { return false }
             return true
+        }
+
+        /// True when both strings have the same UTF-8 bytes. Not `==`, under which canonically equal
+        /// keys such as U+212A and "K" are equal although they are different JSON keys.
+        private static func sameBytes(_ lhs: String, _ rhs: String) -> Bool {
+            guard lhs.utf8.count == rhs.utf8.count else { return false }
+            let compared = lhs.utf8.withContiguousStorageIfAvailable { left in
+                rhs.utf8.withContiguousStorageIfAvailable { right in
+                    for index in left.indices where left[index] != right[index] { return false }
+                    return true
+                }
+            }
+            if let compared, let equal = compared { return equal }
+            return lhs.utf8.elementsEqual(rhs.utf8)
         }
 
         /// Remembers the keys of `metadata`, which passed the check for `fieldsType`, in place of the
