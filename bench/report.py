@@ -248,7 +248,7 @@ key). The log-line row goes through `Logger` and `StreamLogSink` in JSON format 
 ## Cold start and memory
 
 - Cold start, process start to the first `200` for `GET /function/hello` (the client retries
-  0.5 ms after each refused connect), median of {len(cold['times_ms'])}: **{cold['median_ms']:.1f} ms**
+  0.5 ms after each refused connect or reply other than 200), median of {len(cold['times_ms'])}: **{cold['median_ms']:.1f} ms**
   (runs: {', '.join(f"{t:.1f}" for t in cold['times_ms'])} ms).
 - Idle RSS 0.5 s after the first response (VmRSS from `/proc/PID/status`, median): **{cold['idle_rss_kib']:,} KiB**.
 - {idle['connections']:,} idle keep-alive connections, each opened from one Python process with
