@@ -127,12 +127,6 @@ final class APIKeyVerifier: Sendable {
     /// Returns the UTF-8 byte offsets of `value` without leading and trailing spaces and tabs.
     private static func rangeWithoutSpaces(in value: String) -> Range<Int> {
         var value = value
-        return value.withUTF8 { bytes in
-            var start = 0
-            var end = bytes.count
-            while start < end && (bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t")) { start += 1 }
-            while end > start && (bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t")) { end -= 1 }
-            return start..<end
-        }
+        return value.withUTF8 { AuthDecoratorCredentials.rangeWithoutWhitespace($0) }
     }
 }

@@ -37,13 +37,10 @@ enum AuthDecoratorCredentials {
             while schemeEnd < bytes.count && !isWhitespace(bytes[schemeEnd]) { schemeEnd += 1 }
             guard isBearerScheme(UnsafeBufferPointer(rebasing: bytes[start..<schemeEnd])) else { return .otherScheme }
 
-            var tokenStart = schemeEnd
-            while tokenStart < bytes.count && isWhitespace(bytes[tokenStart]) { tokenStart += 1 }
-            var tokenEnd = bytes.count
-            while tokenEnd > tokenStart && isWhitespace(bytes[tokenEnd - 1]) { tokenEnd -= 1 }
-            if tokenStart == tokenEnd { return .empty }
-            for index in tokenStart..<tokenEnd where isWhitespace(bytes[index]) { return .containsWhitespace }
-            return .token(tokenStart..<tokenEnd)
+            let token = rangeWithoutWhitespace(bytes, from: schemeEnd)
+            if token.isEmpty { return .empty }
+            for index in token where isWhitespace(bytes[index]) { return .containsWhitespace }
+            return .token(token)
         }
         switch parsed {
         case .otherScheme:
@@ -73,6 +70,15 @@ enum AuthDecoratorCredentials {
         return scheme[0] | 0x20 == UInt8(ascii: "b") && scheme[1] | 0x20 == UInt8(ascii: "e")
             && scheme[2] | 0x20 == UInt8(ascii: "a") && scheme[3] | 0x20 == UInt8(ascii: "r")
             && scheme[4] | 0x20 == UInt8(ascii: "e") && scheme[5] | 0x20 == UInt8(ascii: "r")
+    }
+
+    /// Returns the offsets of `bytes[start...]` without leading and trailing spaces and tabs.
+    static func rangeWithoutWhitespace(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0) -> Range<Int> {
+        var start = start
+        var end = bytes.count
+        while start < end && isWhitespace(bytes[start]) { start += 1 }
+        while end > start && isWhitespace(bytes[end - 1]) { end -= 1 }
+        return start..<end
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {

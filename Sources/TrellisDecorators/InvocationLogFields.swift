@@ -46,6 +46,7 @@ struct InvocationLogFields: LogFields {
             writer.appendRaw(",\"path\":")
             writer.append(string: path)
         }
+
         writer.appendRaw(",\"status\":")
         writer.append(integer: Int64(status))
         writer.appendRaw(",\"durationMs\":")
@@ -56,6 +57,7 @@ struct InvocationLogFields: LogFields {
         writer.append(integer: Int64(bytesOut))
         writer.appendRaw(",\"client\":")
         writer.append(string: client)
+
         if let principal {
             writer.appendRaw(",\"principal\":")
             writer.append(string: principal)
